@@ -1,0 +1,129 @@
+"""Exercise generators by name.
+
+The table names each generator's module without importing it, so deck validation and
+`drill gen --list` stay cheap; numpy loads only when an exercise is actually made.
+Every module listed here defines:
+
+    PARAMS: dict[str, tuple]   # accepted params and their allowed values (() = any value)
+    def generate(rng: numpy.random.Generator, difficulty: Difficulty, **params) -> Exercise
+
+A module hosting several generators defines GENERATE = {name: function} and
+PARAMS_BY_NAME = {name: PARAMS} instead. `make` fills in the generator name and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from drill.errors import DrillError
+from drill.exercises.base import Difficulty, Exercise
+
+
+class UnknownGenerator(DrillError):
+    """No generator has this name."""
+
+
+class BadParams(DrillError):
+    """A generator was given params it does not accept."""
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    name: str
+    module: str
+    summary: str
+
+
+_TABLE = [
+    ("mlp-backward", "mlp", "Gradient of one weight or bias in a one-hidden-layer MLP."),
+    ("softmax-cross-entropy", "softmax_ce", "Softmax cross-entropy loss or its logit gradient."),
+    ("single-neuron", "neuron", "One neuron: dL/dw, dL/db or dL/dx for an activation and loss."),
+    ("activation-derivative", "activation", "The derivative of an activation at a point."),
+    ("chain-rule-graph", "chain_rule", "A scalar graph where one node feeds two others."),
+    ("linear-classifier", "linear_classifier", "Weight gradient of softmax or logistic regression."),
+    ("vanishing-gradient", "vanishing", "How a gradient shrinks through a chain of sigmoids."),
+    ("batchnorm-backward", "batchnorm", "Gradient through batch normalization in training mode."),
+    ("adam-step", "optimizers", "One Adam update of a parameter, bias correction included."),
+    ("sgd-momentum", "optimizers", "SGD with momentum and L2 weight decay: the next parameter."),
+    ("weight-init", "init", "Xavier (normal, uniform) and He initialization scales."),
+    ("dropout", "dropout", "Inverted dropout: the forward output or the backward gradient."),
+    ("conv-output-size", "conv", "Output size of a convolution or pooling layer."),
+    ("param-count", "counting", "Number of parameters of a dense or convolutional layer."),
+    ("receptive-field", "conv", "Receptive field of a stack of convolutions and poolings."),
+    ("initial-loss", "initial_loss", "The loss a freshly initialized classifier should show."),
+]
+
+GENERATORS: dict[str, GeneratorInfo] = {
+    name: GeneratorInfo(name, f"drill.exercises.{module}", summary)
+    for name, module, summary in _TABLE
+}
+
+
+def names() -> list[str]:
+    return list(GENERATORS)
+
+
+def info(name: str) -> GeneratorInfo:
+    try:
+        return GENERATORS[name]
+    except KeyError:
+        raise UnknownGenerator(f"unknown generator {name!r}{did_you_mean(name)}") from None
+
+
+def did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, GENERATORS, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(info(name).module)
+
+
+def _generate_fn(name: str):
+    module = _module(name)
+    # A module may host several generators: it then names them in GENERATE.
+    table = getattr(module, "GENERATE", None)
+    return table[name] if table else module.generate
+
+
+def accepted_params(name: str) -> Mapping[str, tuple[Any, ...]]:
+    module = _module(name)
+    by_name = getattr(module, "PARAMS_BY_NAME", None)
+    if by_name is not None:
+        return by_name[name]
+    return getattr(module, "PARAMS", {})
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> None:
+    allowed = accepted_params(name)
+    for key, value in params.items():
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise BadParams(f"generator {name!r} has no param {key!r}{hint}")
+        choices = allowed[key]
+        if choices and value not in choices:
+            shown = ", ".join(map(str, choices))
+            raise BadParams(f"generator {name!r}: {key} must be one of {shown}, not {value!r}")
+
+
+def make(
+    name: str,
+    seed: int,
+    params: Mapping[str, Any] | None = None,
+    difficulty: Difficulty | str = Difficulty.HAND,
+) -> Exercise:
+    """Build the exercise `name` for `seed`: the same arguments always give the same exercise."""
+    import numpy as np
+
+    params = dict(params or {})
+    check_params(name, params)
+    rng = np.random.default_rng(seed)
+    exercise = _generate_fn(name)(rng, Difficulty(difficulty), **params)
+    return dataclasses.replace(exercise, generator=name, seed=seed)

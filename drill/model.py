@@ -1,0 +1,133 @@
+"""The values drill works with: cards, decks, and the closed sets that describe them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+
+class CardType(StrEnum):
+    BASIC = "basic"
+    COMPUTE = "compute"
+
+
+class Rating(IntEnum):
+    """The four grades of a review, numbered as in Anki and FSRS."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+class CardState(IntEnum):
+    """Learning state of a card. NEW has no FSRS counterpart: the card was never reviewed."""
+
+    NEW = 0
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+
+def _frozen_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True)
+class Card:
+    deck_id: str
+    id: str
+    q: str = ""
+    a: str = ""
+    type: CardType = CardType.BASIC
+    tags: tuple[str, ...] = ()
+    ref: str | None = None
+    generator: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=True)
+    was: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", _frozen_mapping(self.params))
+
+    @property
+    def key(self) -> str:
+        """The card's stable identity: `<deck id>/<card id>`."""
+        return f"{self.deck_id}/{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as it is written in a deck file (no deck id, no position)."""
+        out: dict[str, Any] = {"id": self.id}
+        if self.type is CardType.COMPUTE:
+            out["type"] = self.type.value
+            out["generator"] = self.generator
+            if self.params:
+                out["params"] = dict(self.params)
+            if self.q:
+                out["q"] = self.q
+        else:
+            out["q"] = self.q
+            out["a"] = self.a
+        if self.tags:
+            out["tags"] = list(self.tags)
+        if self.ref:
+            out["ref"] = self.ref
+        if self.was:
+            out["was"] = list(self.was)
+        return out
+
+    @classmethod
+    def from_dict(cls, deck_id: str, data: Mapping[str, Any]) -> Card:
+        return cls(
+            deck_id=deck_id,
+            id=data["id"],
+            q=data.get("q", ""),
+            a=data.get("a", ""),
+            type=CardType(data.get("type", "basic")),
+            tags=tuple(data.get("tags", ())),
+            ref=data.get("ref"),
+            generator=data.get("generator"),
+            params=data.get("params") or {},
+            was=tuple(data.get("was", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Deck:
+    id: str
+    title: str
+    cards: tuple[Card, ...]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    path: Path | None = field(default=None, compare=False)
+
+    def card(self, card_id: str) -> Card | None:
+        for card in self.cards:
+            if card.id == card_id:
+                return card
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "title": self.title}
+        if self.description:
+            out["description"] = self.description
+        if self.tags:
+            out["tags"] = list(self.tags)
+        out["cards"] = [card.to_dict() for card in self.cards]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: Path | None = None) -> Deck:
+        deck_id = data["id"]
+        return cls(
+            id=deck_id,
+            title=data.get("title", deck_id),
+            description=data.get("description", ""),
+            tags=tuple(data.get("tags", ())),
+            cards=tuple(Card.from_dict(deck_id, c) for c in data["cards"]),
+            path=path,
+        )
