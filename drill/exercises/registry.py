@@ -46,7 +46,7 @@ _TABLE = [
     ("single-neuron", "neuron", "One neuron: dL/dw, dL/db or dL/dx for an activation and loss."),
     ("activation-derivative", "activation", "The derivative of an activation at a point."),
     ("chain-rule-graph", "chain_rule", "A scalar graph where one node feeds two others."),
-    ("linear-classifier", "linear_classifier", "Weight gradient of softmax or logistic regression."),
+    ("linear-classifier", "linear_classifier", "Softmax or logistic regression weight gradient."),
     ("vanishing-gradient", "vanishing", "How a gradient shrinks through a chain of sigmoids."),
     ("batchnorm-backward", "batchnorm", "Gradient through batch normalization in training mode."),
     ("adam-step", "optimizers", "One Adam update of a parameter, bias correction included."),

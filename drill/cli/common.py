@@ -1,0 +1,23 @@
+"""Options shared by several commands, and small output helpers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DecksOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--decks",
+        help="Extra folder or file of YAML decks (repeatable). DRILL_DECKS works too.",
+        show_default=False,
+    ),
+]
+
+
+def warn(message: str) -> None:
+    """One line on stderr, for problems that do not stop the command."""
+    print(f"Warning: {message}", file=sys.stderr)
