@@ -1,0 +1,170 @@
+"""The user's settings: a TOML file in the config dir over documented defaults.
+
+Every setting is a top-level key of config.toml, for example:
+
+    desired_retention = 0.9
+    learning_steps = ["1m", "10m"]
+    new_per_day = 20
+    rollover_hour = 4
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from drill.errors import ConfigError
+from drill.paths import get_paths
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Config:
+    desired_retention: float = 0.9
+    """Probability of recall FSRS aims for when it schedules a review (0.7 to 0.99)."""
+    learning_steps: tuple[str, ...] = ("1m", "10m")
+    """Delays between the first reviews of a new card (s, m, h or d)."""
+    relearning_steps: tuple[str, ...] = ("10m",)
+    """Delays between reviews of a card after a lapse."""
+    maximum_interval: int = 36500
+    """Longest interval in days."""
+    fuzz: bool = True
+    """Spread review intervals a little so cards learned together do not stay together."""
+    new_per_day: int = 20
+    """New cards introduced per day."""
+    reviews_per_day: int = 200
+    """Review cards shown per day."""
+    rollover_hour: int = 4
+    """Local hour at which a new study day starts (as in Anki)."""
+    learn_ahead_minutes: int = 20
+    """When nothing else is due, show learning cards due within this many minutes."""
+    leech_threshold: int = 8
+    """Lapses after which a card is tagged a leech."""
+    leech_action: str = "suspend"
+    """What happens to a leech: "suspend" (tag and suspend) or "tag" (tag only)."""
+    max_deck_bytes: int = 5 * 1024 * 1024
+    """Deck files larger than this are refused."""
+    sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    """Where each value came from: "default" or the config file's path."""
+
+    @property
+    def learning_deltas(self) -> tuple[timedelta, ...]:
+        return tuple(parse_duration(s) for s in self.learning_steps)
+
+    @property
+    def relearning_deltas(self) -> tuple[timedelta, ...]:
+        return tuple(parse_duration(s) for s in self.relearning_steps)
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Config) if f.name != "sources"]
+
+
+def describe(name: str) -> str:
+    """The documentation line of a setting, read from the attribute docstrings above."""
+    return _attribute_docs().get(name, "")
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"{text!r} is not a duration like 30s, 10m, 1h or 1d")
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The effective configuration: defaults, overridden by the config file if it exists."""
+    path = path or get_paths().config_file
+    values: dict[str, Any] = {}
+    sources = dict.fromkeys(setting_names(), "default")
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path}: {error}") from None
+        for key, value in raw.items():
+            values[key] = _validate(path, key, value)
+            sources[key] = str(path)
+    config = Config(**values, sources=sources)
+    _check_ranges(path, config)
+    return config
+
+
+def _validate(path: Path, key: str, value: Any) -> Any:
+    defaults = {f.name: f.default for f in fields(Config)}
+    if key not in defaults or key == "sources":
+        close = difflib.get_close_matches(key, setting_names(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
+    default = defaults[key]
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'{path}: {key} must be a list of durations like ["1m", "10m"]')
+        for item in value:
+            parse_duration(item)
+        return tuple(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: {key} must be true or false")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{path}: {key} must be a number")
+        return float(value)
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: {key} must be a whole number")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be a string")
+    return value
+
+
+def _check_ranges(path: Path, config: Config) -> None:
+    problems = []
+    if not 0.7 <= config.desired_retention <= 0.99:
+        problems.append("desired_retention must be between 0.7 and 0.99")
+    if not 0 <= config.rollover_hour <= 23:
+        problems.append("rollover_hour must be between 0 and 23")
+    for name in ("new_per_day", "reviews_per_day", "learn_ahead_minutes"):
+        if getattr(config, name) < 0:
+            problems.append(f"{name} must not be negative")
+    if config.maximum_interval < 1:
+        problems.append("maximum_interval must be at least 1 day")
+    if config.leech_threshold < 1:
+        problems.append("leech_threshold must be at least 1")
+    if config.leech_action not in ("suspend", "tag"):
+        problems.append('leech_action must be "suspend" or "tag"')
+    if config.max_deck_bytes < 1024:
+        problems.append("max_deck_bytes must be at least 1024")
+    if problems:
+        raise ConfigError(f"{path}: {problems[0]}")
+
+
+@functools.cache
+def _attribute_docs() -> dict[str, str]:
+    """Read the string under each field of Config, so the docs live in one place."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(Config))
+    docs: dict[str, str] = {}
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+        ):
+            docs[node.target.id] = str(after.value.value)
+    return docs

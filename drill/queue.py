@@ -1,0 +1,152 @@
+"""The study day and the due queue.
+
+A study day starts at `rollover_hour` local time, as in Anki, so a late-night session
+counts toward the day it belongs to. Review cards are due for the whole day they fall in;
+learning cards are due to the minute. Nothing here imports fsrs or numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from drill.config import Config
+from drill.model import Card, CardState
+from drill.store import CardRecord
+
+LEARNING_STATES = (CardState.LEARNING, CardState.RELEARNING)
+
+
+def day_start(now: datetime, rollover_hour: int) -> datetime:
+    """The UTC moment the study day containing `now` began (local time, DST-aware)."""
+    local = now.astimezone()
+    start_date: date = local.date()
+    if local.hour < rollover_hour:
+        start_date -= timedelta(days=1)
+    # A naive datetime passed to astimezone() is read as local time, DST included.
+    return datetime.combine(start_date, time(rollover_hour)).astimezone(UTC)
+
+
+def day_end(now: datetime, rollover_hour: int) -> datetime:
+    start = day_start(now, rollover_hour).astimezone()
+    next_date = start.date() + timedelta(days=1)
+    return datetime.combine(next_date, time(rollover_hour)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class DueCounts:
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+    later_today: int = 0
+    next_due: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+def count_due(
+    cards: Sequence[Card],
+    records: Mapping[str, CardRecord],
+    now: datetime,
+    config: Config,
+    done_today: tuple[int, int] = (0, 0),
+) -> DueCounts:
+    """How many cards are due now, within the day's limits, and when the next one is."""
+    end = day_end(now, config.rollover_hour)
+    new = learning = review = later = 0
+    next_due: datetime | None = None
+    for card in cards:
+        record = records.get(card.key)
+        if record is not None and record.suspended:
+            continue
+        if record is None or record.state is CardState.NEW or record.due is None:
+            new += 1
+            continue
+        due = record.due
+        if record.state in LEARNING_STATES:
+            if due <= now:
+                learning += 1
+            elif due < end:
+                later += 1
+        elif due < end:
+            review += 1
+        if due > now and (next_due is None or due < next_due):
+            next_due = due
+    new_left = max(0, config.new_per_day - done_today[0])
+    reviews_left = max(0, config.reviews_per_day - done_today[1])
+    return DueCounts(
+        new=min(new, new_left),
+        learning=learning,
+        review=min(review, reviews_left),
+        later_today=later,
+        next_due=next_due,
+    )
+
+
+def build_queue(
+    cards: Sequence[Card],
+    records: Mapping[str, CardRecord],
+    now: datetime,
+    config: Config,
+    done_today: tuple[int, int] = (0, 0),
+    new_limit: int | None = None,
+) -> list[Card]:
+    """Due reviews (most overdue first) with new cards spread among them, within limits.
+
+    Learning cards are not in this list: a session takes them as they come due.
+    `new_limit` overrides what is left of the day's new-card allowance.
+    """
+    end = day_end(now, config.rollover_hour)
+    reviews: list[tuple[datetime, int, Card]] = []
+    new_cards: list[Card] = []
+    for position, card in enumerate(cards):
+        record = records.get(card.key)
+        if record is not None and record.suspended:
+            continue
+        if record is None or record.state is CardState.NEW:
+            new_cards.append(card)
+        elif record.state is CardState.REVIEW and record.due is not None and record.due < end:
+            reviews.append((record.due, position, card))
+    reviews.sort(key=lambda item: (item[0], item[1]))
+    reviews_left = max(0, config.reviews_per_day - done_today[1])
+    due_reviews = [card for _, _, card in reviews[:reviews_left]]
+    allowance = max(0, config.new_per_day - done_today[0]) if new_limit is None else new_limit
+    return interleave(due_reviews, new_cards[: max(0, allowance)])
+
+
+def interleave(reviews: list[Card], new_cards: list[Card]) -> list[Card]:
+    """Spread new cards evenly among reviews, starting with a review when there is one."""
+    if not reviews or not new_cards:
+        return reviews + new_cards
+    out: list[Card] = []
+    total = len(reviews) + len(new_cards)
+    placed_new = 0
+    review_iter = iter(reviews)
+    for slot in range(total):
+        # Place the k-th new card at the slot where k/len(new) of the queue has passed.
+        due_new = (slot + 1) * len(new_cards) // total
+        if placed_new < due_new:
+            out.append(new_cards[placed_new])
+            placed_new += 1
+        else:
+            out.append(next(review_iter))
+    return out
+
+
+def learning_due(
+    records: Mapping[str, CardRecord], keys: set[str], until: datetime
+) -> list[CardRecord]:
+    """Learning and relearning cards among `keys` due by `until`, earliest first."""
+    due = [
+        r
+        for key, r in records.items()
+        if key in keys
+        and r.state in LEARNING_STATES
+        and not r.suspended
+        and r.due is not None
+        and r.due <= until
+    ]
+    return sorted(due, key=lambda r: r.due or until)

@@ -1,0 +1,112 @@
+"""FSRS scheduling through the `fsrs` package, translated to and from drill's CardRecord.
+
+fsrs is imported on first use, so commands that only count due cards never load it.
+Fuzzing draws from Python's `random`; we seed it per card and repetition, so the interval
+shown under a grade is exactly the one applied, and a replay gives the same schedule.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from drill.config import Config
+from drill.model import CardState, Rating
+from drill.store import CardRecord
+
+if TYPE_CHECKING:
+    import fsrs
+
+
+class Scheduler:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._fsrs: fsrs.Scheduler | None = None
+
+    @property
+    def fsrs(self) -> fsrs.Scheduler:
+        if self._fsrs is None:
+            import fsrs
+
+            self._fsrs = fsrs.Scheduler(
+                desired_retention=self.config.desired_retention,
+                learning_steps=self.config.learning_deltas,
+                relearning_steps=self.config.relearning_deltas,
+                maximum_interval=self.config.maximum_interval,
+                enable_fuzzing=self.config.fuzz,
+            )
+        return self._fsrs
+
+    def outcomes(self, record: CardRecord, now: datetime) -> dict[Rating, CardRecord]:
+        """The card's next state for each of the four grades, reviewed at `now`."""
+        _require_utc(now)
+        return {rating: self.review(record, rating, now) for rating in Rating}
+
+    def review(self, record: CardRecord, rating: Rating, now: datetime) -> CardRecord:
+        """The card's state after being graded `rating` at `now` (nothing is stored)."""
+        import fsrs
+
+        _require_utc(now)
+        saved = random.getstate()
+        random.seed(f"{record.key}:{record.reps}")
+        try:
+            card, _log = self.fsrs.review_card(_to_fsrs(record, now), fsrs.Rating(int(rating)), now)
+        finally:
+            random.setstate(saved)
+        lapsed = record.state is CardState.REVIEW and rating is Rating.AGAIN
+        return replace(
+            record,
+            state=CardState(int(card.state)),
+            step=card.step,
+            stability=card.stability,
+            difficulty=card.difficulty,
+            due=card.due.astimezone(UTC),
+            last_review=now,
+            reps=record.reps + 1,
+            lapses=record.lapses + int(lapsed),
+        )
+
+    def retrievability(self, record: CardRecord, now: datetime) -> float:
+        if record.state is CardState.NEW:
+            return 0.0
+        return float(self.fsrs.get_card_retrievability(_to_fsrs(record, now), now))
+
+
+def _to_fsrs(record: CardRecord, now: datetime) -> fsrs.Card:
+    import fsrs
+
+    if record.state is CardState.NEW:
+        return fsrs.Card(card_id=1, state=fsrs.State.Learning, step=0, due=now)
+    return fsrs.Card(
+        card_id=1,
+        state=fsrs.State(int(record.state)),
+        step=record.step,
+        stability=record.stability,
+        difficulty=record.difficulty,
+        due=record.due or now,
+        last_review=record.last_review,
+    )
+
+
+def _require_utc(moment: datetime) -> None:
+    if moment.tzinfo is None or moment.utcoffset() != timedelta(0):
+        raise ValueError("datetime must be timezone-aware and set to UTC")
+
+
+def format_interval(delta: timedelta) -> str:
+    """A short human interval as Anki shows it under a grade: <1m, 10m, 3h, 4d, 2.1mo, 1.5y."""
+    seconds = delta.total_seconds()
+    if seconds < 60:
+        return "<1m"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo"
+    return f"{days / 365:.1f}y"

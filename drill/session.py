@@ -1,0 +1,212 @@
+"""The review loop as pure logic: which card comes next, what each grade would do, and
+recording answers. No terminal I/O here; the UI drives a Session.
+
+Each answer is committed to the store before `answer` returns, so whatever happens to the
+process afterwards, that review is kept.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from drill.config import Config
+from drill.model import Card, CardState, Rating
+from drill.queue import build_queue, count_due, day_start, learning_due
+from drill.scheduler import Scheduler
+from drill.store import CardRecord, Review, Store
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Answered:
+    card: Card
+    rating: Rating
+    before: CardRecord
+    after: CardRecord
+    review_id: int
+    became_leech: bool = False
+
+
+@dataclass
+class Summary:
+    reviewed: int = 0
+    grades: Counter[Rating] = field(default_factory=Counter)
+    correct: int = 0
+    compute: int = 0
+    started: float = field(default_factory=time.monotonic)
+    next_due: datetime | None = None
+    remaining: int = 0
+
+    @property
+    def elapsed(self) -> timedelta:
+        return timedelta(seconds=round(time.monotonic() - self.started))
+
+
+class Session:
+    def __init__(
+        self,
+        store: Store,
+        cards: Sequence[Card],
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        scheduler: Scheduler | None = None,
+        new_limit: int | None = None,
+        limit: int | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock
+        self.scheduler = scheduler or Scheduler(config)
+        self.limit = limit
+        self.rng = rng or random.Random()
+        self.cards = {card.key: card for card in cards}
+        self.records = {k: r for k, r in store.cards().items() if k in self.cards}
+        now = clock()
+        done_today = store.counts_since(day_start(now, config.rollover_hour))
+        self.queue = build_queue(cards, self.records, now, config, done_today, new_limit)
+        self.history: list[Answered] = []
+        self.summary = Summary()
+        self._front: list[Card] = []  # cards to show again first (after an undo)
+        self._outcomes: dict[str, dict[Rating, CardRecord]] = {}
+
+    # -- what to show ------------------------------------------------------------------
+
+    def next_card(self) -> Card | None:
+        """The next card to review, or None when the session is done."""
+        if self.limit is not None and self.summary.reviewed >= self.limit:
+            return None
+        if self._front:
+            return self._front[0]
+        now = self.clock()
+        learning = learning_due(self.records, set(self.cards), now)
+        if learning:
+            return self.cards[learning[0].key]
+        while self.queue:
+            card = self.queue[0]
+            record = self.records.get(card.key)
+            if record is None or (not record.suspended and record.state is not CardState.LEARNING):
+                return card
+            self.queue.pop(0)  # answered or suspended since the queue was built
+        ahead = now + timedelta(minutes=self.config.learn_ahead_minutes)
+        learning = learning_due(self.records, set(self.cards), ahead)
+        return self.cards[learning[0].key] if learning else None
+
+    def record_of(self, card: Card) -> CardRecord:
+        return self.records.get(card.key) or CardRecord(key=card.key)
+
+    def outcomes(self, card: Card) -> dict[Rating, CardRecord]:
+        """The state after each grade, as of now; the same values are applied on answer."""
+        if card.key not in self._outcomes:
+            self._outcomes[card.key] = self.scheduler.outcomes(self.record_of(card), self.clock())
+        return self._outcomes[card.key]
+
+    def intervals(self, card: Card) -> dict[Rating, timedelta]:
+        now = self.clock()
+        return {rating: (rec.due or now) - now for rating, rec in self.outcomes(card).items()}
+
+    def new_seed(self) -> int:
+        return self.rng.randrange(2**31)
+
+    # -- what the user does ------------------------------------------------------------
+
+    def answer(
+        self,
+        card: Card,
+        rating: Rating,
+        *,
+        duration_ms: int | None = None,
+        seed: int | None = None,
+        typed: str | None = None,
+        correct: bool | None = None,
+    ) -> Answered:
+        before = self.record_of(card)
+        after = self.outcomes(card)[rating]
+        after, became_leech = self._check_leech(before, after)
+        review = Review(
+            key=card.key,
+            reviewed_at=after.last_review or self.clock(),
+            rating=rating,
+            state_before=before.state,
+            state_after=after.state,
+            due_after=after.due or self.clock(),
+            duration_ms=duration_ms,
+            stability=after.stability,
+            difficulty=after.difficulty,
+            seed=seed,
+            answer=typed,
+            correct=correct,
+        )
+        review_id = self.store.record(review, after)
+        self.records[card.key] = after
+        self._outcomes.pop(card.key, None)
+        self._take(card)
+        answered = Answered(card, rating, before, after, review_id, became_leech)
+        self.history.append(answered)
+        self.summary.reviewed += 1
+        self.summary.grades[rating] += 1
+        if correct is not None:
+            self.summary.compute += 1
+            self.summary.correct += int(correct)
+        return answered
+
+    def undo(self) -> Card | None:
+        """Take back the last answer of this session; its card is shown again next."""
+        if not self.history:
+            return None
+        last = self.history.pop()
+        self.store.undo(last.review_id, self.clock())
+        if last.before.reps == 0 and not last.before.suspended:
+            self.records.pop(last.card.key, None)
+        else:
+            self.records[last.card.key] = last.before
+        self._outcomes.pop(last.card.key, None)
+        self._front.insert(0, last.card)
+        self.summary.reviewed -= 1
+        self.summary.grades[last.rating] -= 1
+        return last.card
+
+    def suspend(self, card: Card) -> None:
+        self.store.set_suspended([card.key], True)
+        self.records[card.key] = replace(self.record_of(card), suspended=True)
+        self._take(card)
+
+    def skip(self, card: Card) -> None:
+        """Leave a card for another day without grading it."""
+        self._take(card)
+        if card.key in self.records and self.records[card.key].state is not CardState.REVIEW:
+            # a learning card would come straight back: hide it for this session
+            self.cards.pop(card.key, None)
+
+    def finish(self) -> Summary:
+        """Close the session's accounting: what is left today and when the next card is due."""
+        now = self.clock()
+        done_today = self.store.counts_since(day_start(now, self.config.rollover_hour))
+        counts = count_due(list(self.cards.values()), self.records, now, self.config, done_today)
+        self.summary.remaining = counts.total
+        self.summary.next_due = now if counts.total else counts.next_due
+        return self.summary
+
+    def _take(self, card: Card) -> None:
+        if self._front and self._front[0].key == card.key:
+            self._front.pop(0)
+        self.queue = [c for c in self.queue if c.key != card.key]
+
+    def _check_leech(self, before: CardRecord, after: CardRecord) -> tuple[CardRecord, bool]:
+        """A card that lapses `leech_threshold` times (and every half threshold after)."""
+        threshold = self.config.leech_threshold
+        if after.lapses == before.lapses or after.lapses < threshold:
+            return after, False
+        if (after.lapses - threshold) % max(1, threshold // 2):
+            return after, False
+        suspend = self.config.leech_action == "suspend"
+        return replace(after, leech=True, suspended=after.suspended or suspend), True

@@ -1,0 +1,491 @@
+"""SQLite storage: per-card scheduling state and an append-only review log.
+
+One file in the data dir, WAL mode, foreign keys on, a busy timeout, and short
+`BEGIN IMMEDIATE` write transactions so two sessions can share it. The schema changes only
+through the named migrations at the end of this module. Review rows are never updated or
+deleted: undoing a review appends a row to `undone` and restores the card's previous state.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from drill.errors import StoreError
+from drill.model import CardState, Rating
+
+APPLICATION_ID = 0x44524C4C  # "DRLL": marks the file as a drill database
+BUSY_TIMEOUT_MS = 10_000
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def to_ms(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("datetime must be timezone-aware")
+    return round(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    """What drill knows of one card's schedule. A card without a record is new."""
+
+    key: str
+    state: CardState = CardState.NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+    suspended: bool = False
+    leech: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = int(self.state)
+        data["due"] = to_ms(self.due) if self.due else None
+        data["last_review"] = to_ms(self.last_review) if self.last_review else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CardRecord:
+        return cls(
+            key=data["key"],
+            state=CardState(data["state"]),
+            step=data["step"],
+            stability=data["stability"],
+            difficulty=data["difficulty"],
+            due=from_ms(data["due"]) if data["due"] is not None else None,
+            last_review=from_ms(data["last_review"]) if data["last_review"] is not None else None,
+            reps=data["reps"],
+            lapses=data["lapses"],
+            suspended=bool(data["suspended"]),
+            leech=bool(data["leech"]),
+        )
+
+
+@dataclass(frozen=True)
+class Review:
+    """One row of the review log."""
+
+    key: str
+    reviewed_at: datetime
+    rating: Rating
+    state_before: CardState
+    state_after: CardState
+    due_after: datetime
+    duration_ms: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    seed: int | None = None
+    answer: str | None = None
+    correct: bool | None = None
+    id: int | None = None
+    undone: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "reviewed_at": self.reviewed_at.isoformat(),
+            "rating": int(self.rating),
+            "state_before": int(self.state_before),
+            "state_after": int(self.state_after),
+            "due_after": self.due_after.isoformat(),
+            "duration_ms": self.duration_ms,
+            "stability": self.stability,
+            "difficulty": self.difficulty,
+            "seed": self.seed,
+            "answer": self.answer,
+            "correct": self.correct,
+            "undone": self.undone,
+        }
+
+
+_CARD_COLUMNS = (
+    "key, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, leech"
+)
+_REVIEW_COLUMNS = (
+    "r.id, r.key, r.reviewed_at, r.rating, r.state_before, r.state_after, r.due_after, "
+    "r.duration_ms, r.stability, r.difficulty, r.seed, r.answer, r.correct, "
+    "u.review_id IS NOT NULL"
+)
+
+
+def _card_from_row(row: tuple) -> CardRecord:
+    key, state, step, stability, difficulty, due, last, reps, lapses, suspended, leech = row
+    return CardRecord(
+        key=key,
+        state=CardState(state),
+        step=step,
+        stability=stability,
+        difficulty=difficulty,
+        due=from_ms(due) if due is not None else None,
+        last_review=from_ms(last) if last is not None else None,
+        reps=reps,
+        lapses=lapses,
+        suspended=bool(suspended),
+        leech=bool(leech),
+    )
+
+
+def _review_from_row(row: tuple) -> Review:
+    (
+        rid,
+        key,
+        at,
+        rating,
+        before,
+        after,
+        due,
+        duration,
+        stab,
+        diff,
+        seed,
+        answer,
+        correct,
+        undone,
+    ) = row
+    return Review(
+        id=rid,
+        key=key,
+        reviewed_at=from_ms(at),
+        rating=Rating(rating),
+        state_before=CardState(before),
+        state_after=CardState(after),
+        due_after=from_ms(due),
+        duration_ms=duration,
+        stability=stab,
+        difficulty=diff,
+        seed=seed,
+        answer=answer,
+        correct=None if correct is None else bool(correct),
+        undone=bool(undone),
+    )
+
+
+class Store:
+    """An open drill database. Use as a context manager, or call close()."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        _refuse_foreign_file(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            # FULL: a review is on disk when record() returns, even if the power fails next.
+            self.db.execute("PRAGMA synchronous = FULL")
+            migrate(self.db, self.path)
+        except sqlite3.DatabaseError as error:
+            raise _corrupt(self.path, error) from None
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> Store:
+        from drill.paths import get_paths
+
+        return cls(path or get_paths().database)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction, retried if another process holds the lock too long."""
+        for attempt in range(5):
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or attempt == 4:
+                    raise StoreError(f"{self.path}: {error}") from None
+                time.sleep(0.05 * (attempt + 1))
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- card state -------------------------------------------------------------------
+
+    def card(self, key: str) -> CardRecord | None:
+        row = self.db.execute(
+            f"SELECT {_CARD_COLUMNS} FROM card_state WHERE key = ?", (key,)
+        ).fetchone()
+        return _card_from_row(row) if row else None
+
+    def cards(self) -> dict[str, CardRecord]:
+        """Every card with a record (cards never reviewed nor suspended have none)."""
+        rows = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM card_state")
+        return {row[0]: _card_from_row(row) for row in rows}
+
+    def set_suspended(self, keys: Iterable[str], suspended: bool) -> int:
+        """Suspend or unsuspend cards; returns how many changed."""
+        changed = 0
+        with self.write() as db:
+            for key in keys:
+                record = self.card(key) or CardRecord(key=key)
+                if record.suspended != suspended:
+                    _put_card(db, replace(record, suspended=suspended))
+                    changed += 1
+        return changed
+
+    def set_leech(self, key: str, leech: bool, suspend: bool) -> None:
+        with self.write() as db:
+            record = self.card(key) or CardRecord(key=key)
+            _put_card(db, replace(record, leech=leech, suspended=record.suspended or suspend))
+
+    # -- reviews ----------------------------------------------------------------------
+
+    def record(self, review: Review, after: CardRecord) -> int:
+        """Append a review and save the card's new state, in one transaction. Returns its id."""
+        with self.write() as db:
+            before = self.card(review.key)
+            snapshot = json.dumps(before.to_dict()) if before else None
+            cursor = db.execute(
+                "INSERT INTO review_log (key, reviewed_at, rating, state_before, state_after,"
+                " due_after, duration_ms, stability, difficulty, seed, answer, correct, previous)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    review.key,
+                    to_ms(review.reviewed_at),
+                    int(review.rating),
+                    int(review.state_before),
+                    int(review.state_after),
+                    to_ms(review.due_after),
+                    review.duration_ms,
+                    review.stability,
+                    review.difficulty,
+                    review.seed,
+                    review.answer,
+                    None if review.correct is None else int(review.correct),
+                    snapshot,
+                ),
+            )
+            _put_card(db, after)
+            return int(cursor.lastrowid or 0)
+
+    def undo(self, review_id: int, now: datetime) -> str:
+        """Take back a review: its card returns to the state it had before. Returns the key."""
+        with self.write() as db:
+            row = db.execute(
+                "SELECT key, previous FROM review_log WHERE id = ?", (review_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no review with id {review_id}")
+            if db.execute("SELECT 1 FROM undone WHERE review_id = ?", (review_id,)).fetchone():
+                raise StoreError(f"review {review_id} was already undone")
+            key, previous = row
+            db.execute(
+                "INSERT INTO undone (review_id, undone_at) VALUES (?, ?)", (review_id, to_ms(now))
+            )
+            if previous is None:
+                db.execute("DELETE FROM card_state WHERE key = ?", (key,))
+            else:
+                _put_card(db, CardRecord.from_dict(json.loads(previous)))
+            return str(key)
+
+    def reviews(self, key: str | None = None, include_undone: bool = False) -> list[Review]:
+        """Reviews in time order, of one card or of all."""
+        return list(self.iter_reviews(key, include_undone))
+
+    def iter_reviews(
+        self, key: str | None = None, include_undone: bool = False
+    ) -> Iterator[Review]:
+        where, args = [], []
+        if key is not None:
+            where.append("r.key = ?")
+            args.append(key)
+        if not include_undone:
+            where.append("u.review_id IS NULL")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        cursor = self.db.execute(
+            f"SELECT {_REVIEW_COLUMNS} FROM review_log r "
+            f"LEFT JOIN undone u ON u.review_id = r.id {clause} ORDER BY r.reviewed_at, r.id",
+            args,
+        )
+        for row in cursor:
+            yield _review_from_row(row)
+
+    def counts_since(self, since: datetime) -> tuple[int, int]:
+        """(new cards introduced, review cards reviewed) since a moment; for daily limits."""
+        row = self.db.execute(
+            "SELECT"
+            " COUNT(DISTINCT CASE WHEN r.state_before = 0 THEN r.key END),"
+            " COUNT(DISTINCT CASE WHEN r.state_before = 2 THEN r.key END)"
+            " FROM review_log r LEFT JOIN undone u ON u.review_id = r.id"
+            " WHERE r.reviewed_at >= ? AND u.review_id IS NULL",
+            (to_ms(since),),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def integrity_check(self) -> str:
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _put_card(db: sqlite3.Connection, record: CardRecord) -> None:
+    db.execute(
+        f"INSERT OR REPLACE INTO card_state ({_CARD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            record.key,
+            int(record.state),
+            record.step,
+            record.stability,
+            record.difficulty,
+            to_ms(record.due) if record.due else None,
+            to_ms(record.last_review) if record.last_review else None,
+            record.reps,
+            record.lapses,
+            int(record.suspended),
+            int(record.leech),
+        ),
+    )
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    if header != _SQLITE_HEADER:
+        raise _corrupt(path, "not an SQLite database")
+
+
+def _corrupt(path: Path, detail: object) -> StoreError:
+    return StoreError(
+        f"{path} is not a usable drill database ({detail}). It was left untouched; "
+        "restore a backup with `drill restore FILE` or move the file away to start afresh."
+    )
+
+
+# -- migrations ----------------------------------------------------------------------------
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+def schema_version(db: sqlite3.Connection) -> list[str]:
+    exists = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    ).fetchone()
+    if not exists:
+        return []
+    return [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
+
+
+def pending_migrations(db: sqlite3.Connection) -> list[Migration]:
+    done = set(schema_version(db))
+    return [m for m in MIGRATIONS if m.__name__ not in done]
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if app_id != APPLICATION_ID and (app_id != 0 or has_tables):
+        raise _corrupt(path, "an SQLite file of another program")
+    pending = pending_migrations(db)
+    if not pending:
+        return
+    if has_tables:
+        _before_migration(path, db)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        pending = pending_migrations(db)  # another process may have just migrated
+        for step in pending:
+            step(db)
+            db.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                (step.__name__, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _before_migration(path: Path, db: sqlite3.Connection) -> None:
+    """Hook for a backup before the schema changes (see drill.backup)."""
+    try:
+        from drill import backup
+    except ImportError:  # pragma: no cover - backup support not installed
+        return
+    backup.before_migration(path, db)
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    db.execute(
+        """CREATE TABLE card_state (
+            key TEXT PRIMARY KEY,
+            state INTEGER NOT NULL,
+            step INTEGER,
+            stability REAL,
+            difficulty REAL,
+            due INTEGER,
+            last_review INTEGER,
+            reps INTEGER NOT NULL DEFAULT 0,
+            lapses INTEGER NOT NULL DEFAULT 0,
+            suspended INTEGER NOT NULL DEFAULT 0,
+            leech INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("CREATE INDEX card_state_due ON card_state (state, due)")
+    db.execute(
+        """CREATE TABLE review_log (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            reviewed_at INTEGER NOT NULL,
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            state_before INTEGER NOT NULL,
+            state_after INTEGER NOT NULL,
+            due_after INTEGER NOT NULL,
+            duration_ms INTEGER,
+            stability REAL,
+            difficulty REAL,
+            seed INTEGER,
+            answer TEXT,
+            correct INTEGER,
+            previous TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX review_log_time ON review_log (reviewed_at)")
+    db.execute("CREATE INDEX review_log_key ON review_log (key, reviewed_at)")
+    db.execute(
+        """CREATE TABLE undone (
+            review_id INTEGER PRIMARY KEY REFERENCES review_log (id),
+            undone_at INTEGER NOT NULL
+        )"""
+    )
