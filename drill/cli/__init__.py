@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from drill.cli import paths_cmd  # noqa: F401  (registers commands)
+from drill.cli import (  # noqa: F401  (each module registers its commands)
+    config_cmd,
+    paths_cmd,
+    study_cmd,
+)
 from drill.cli.app import app
 
 

@@ -1,0 +1,35 @@
+"""`drill config`: the effective settings and where each came from."""
+
+from __future__ import annotations
+
+import typer
+
+from drill.cli.app import app
+
+
+@app.command("config")
+def config_command(
+    path: bool = typer.Option(False, "--path", help="Print only the config file's path."),
+) -> None:
+    """Show every setting's effective value, its source (default or file) and its meaning."""
+    from drill.config import describe, load_config, setting_names
+    from drill.paths import get_paths
+    from drill.ui.tables import config_table
+
+    config_file = get_paths().config_file
+    if path:
+        typer.echo(str(config_file))
+        return
+    config = load_config()
+    rows = []
+    for name in setting_names():
+        value = getattr(config, name)
+        shown = (
+            str(list(value))
+            if isinstance(value, tuple)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
+        rows.append((name, shown, config.sources.get(name, "default"), describe(name)))
+    config_table(rows, str(config_file))

@@ -1,0 +1,142 @@
+"""`drill study`, `drill due`, `drill show`, `drill suspend` and `drill unsuspend`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from drill.cli.app import app
+from drill.cli.common import DecksOption, load_decks
+
+DeckArgs = Annotated[
+    list[str] | None,
+    typer.Argument(help="Deck ids (or unique prefixes); all decks when none.", show_default=False),
+]
+TagOption = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", help="Only cards with this tag (repeatable).", show_default=False),
+]
+
+
+@app.command()
+def study(
+    decks: DeckArgs = None,
+    tag: TagOption = None,
+    new: Annotated[
+        int | None,
+        typer.Option("--new", min=0, help="New cards to introduce, instead of the day's limit."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Stop after this many answers.")
+    ] = None,
+    extra: DecksOption = None,
+) -> None:
+    """Review the cards due now: Enter shows the answer, 1-4 grades, u undoes, s suspends, q quits.
+
+    When input is not a terminal, each step reads one line: an empty line reveals, a digit
+    grades, so a session can be scripted: printf '\\n3\\n\\n3\\nq\\n' | drill study backprop
+    """
+    from rich.console import Console
+
+    from drill.config import load_config
+    from drill.selection import select_cards
+    from drill.session import Session, utc_now
+    from drill.store import Store
+    from drill.ui.keys import Keys
+    from drill.ui.study import StudyScreen, render_summary
+
+    collection = load_decks(extra)
+    cards = select_cards(collection, decks or (), tag or ())
+    config = load_config()
+    console = Console(highlight=False)
+    with Store.open() as store:
+        session = Session(store, cards, config, new_limit=new, limit=limit)
+        if session.next_card() is None:
+            from drill.ui.study import next_due_text
+
+            summary = session.finish()
+            typer.echo("Nothing is due now. " + next_due_text(0, summary.next_due, utc_now()))
+            return
+        summary = StudyScreen(session, console, Keys()).run()
+        render_summary(summary, console, utc_now())
+
+
+@app.command()
+def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None) -> None:
+    """Count the cards due now and later today, per deck, and say when the next one is due."""
+    from drill.config import load_config
+    from drill.queue import count_due, day_start
+    from drill.selection import select_cards
+    from drill.session import utc_now
+    from drill.store import Store
+    from drill.ui.tables import due_table
+
+    collection = load_decks(extra)
+    cards = select_cards(collection, decks or (), tag or ())
+    config = load_config()
+    now = utc_now()
+    with Store.open() as store:
+        records = store.cards()
+        done_today = store.counts_since(day_start(now, config.rollover_hour))
+    by_deck: dict[str, list] = {}
+    for card in cards:
+        by_deck.setdefault(card.deck_id, []).append(card)
+    rows = {
+        deck_id: count_due(deck_cards, records, now, config, done_today)
+        for deck_id, deck_cards in by_deck.items()
+    }
+    total = count_due(cards, records, now, config, done_today)
+    due_table(rows, total, now)
+
+
+@app.command()
+def show(
+    key: Annotated[str, typer.Argument(help="The card, as DECK/CARD.")],
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", help="For a compute card: rebuild the exercise made with this seed."
+        ),
+    ] = None,
+    extra: DecksOption = None,
+) -> None:
+    """Show a card, its schedule and its review history (compute cards: rebuild an exercise)."""
+    from drill.store import Store
+    from drill.ui.tables import show_card, show_exercise
+
+    card = load_decks(extra).card(key)
+    if seed is not None:
+        show_exercise(card, seed)
+        return
+    with Store.open() as store:
+        show_card(card, store.card(card.key), store.reviews(card.key))
+
+
+@app.command()
+def suspend(
+    keys: Annotated[list[str], typer.Argument(help="Cards as DECK/CARD, or whole decks by id.")],
+    extra: DecksOption = None,
+) -> None:
+    """Keep cards out of study until they are unsuspended."""
+    _set_suspended(keys, True, extra)
+
+
+@app.command()
+def unsuspend(
+    keys: Annotated[list[str], typer.Argument(help="Cards as DECK/CARD, or whole decks by id.")],
+    extra: DecksOption = None,
+) -> None:
+    """Let suspended cards come back into study."""
+    _set_suspended(keys, False, extra)
+
+
+def _set_suspended(names: list[str], suspended: bool, extra) -> None:
+    from drill.selection import resolve_keys
+    from drill.store import Store
+
+    keys = resolve_keys(load_decks(extra), names)
+    with Store.open() as store:
+        changed = store.set_suspended(keys, suspended)
+    verb = "Suspended" if suspended else "Unsuspended"
+    typer.echo(f"{verb} {changed} card{'s' * (changed != 1)}.")

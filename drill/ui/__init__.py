@@ -1,0 +1,1 @@
+"""Terminal rendering and key input (rich). The core never imports this package."""

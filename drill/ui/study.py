@@ -1,0 +1,227 @@
+"""The study screen: shows each card, reads keys, and hands grades to the Session."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rich.console import Console, Group
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.text import Text
+
+from drill.model import Card, CardType, Rating
+from drill.scheduler import format_interval
+from drill.session import Session, Summary
+from drill.ui.keys import ENTER, QUIT, Keys
+
+GRADE_STYLE = {
+    Rating.AGAIN: "bold red",
+    Rating.HARD: "bold yellow",
+    Rating.GOOD: "bold green",
+    Rating.EASY: "bold cyan",
+}
+GRADE_KEYS = {str(int(r)): r for r in Rating}
+
+
+class Quit(Exception):
+    """The user asked to end the session."""
+
+
+@dataclass
+class Step:
+    """What the user chose on a card: a grade (with compute details), undo, suspend or skip."""
+
+    action: str  # "grade", "undo", "suspend", "skip"
+    rating: Rating | None = None
+    seed: int | None = None
+    typed: str | None = None
+    correct: bool | None = None
+
+
+class StudyScreen:
+    def __init__(self, session: Session, console: Console, keys: Keys) -> None:
+        self.session = session
+        self.console = console
+        self.keys = keys
+
+    def run(self) -> Summary:
+        """Review until nothing is due, the user quits, input ends, or Ctrl-C."""
+        try:
+            self._loop()
+        except (Quit, EOFError, KeyboardInterrupt):
+            self.console.print()
+        return self.session.finish()
+
+    def _loop(self) -> None:
+        while (card := self.session.next_card()) is not None:
+            started = time.monotonic()
+            step = self._show(card)
+            if step.action == "undo":
+                undone = self.session.undo()
+                message = f"Undid the answer to {undone.key}." if undone else "Nothing to undo."
+                self.console.print(Text(message, style="yellow"))
+            elif step.action == "suspend":
+                self.session.suspend(card)
+                self.console.print(Text(f"Suspended {card.key}.", style="yellow"))
+            elif step.action == "skip":
+                self.session.skip(card)
+            elif step.rating is not None:
+                elapsed = round((time.monotonic() - started) * 1000)
+                answered = self.session.answer(
+                    card,
+                    step.rating,
+                    duration_ms=elapsed,
+                    seed=step.seed,
+                    typed=step.typed,
+                    correct=step.correct,
+                )
+                if answered.became_leech:
+                    action = "suspended" if answered.after.suspended else "tagged"
+                    self.console.print(
+                        Text(
+                            f"{card.key} has lapsed {answered.after.lapses} times: it is a "
+                            f"leech and was {action}. Rewrite or split it.",
+                            style="bold magenta",
+                        )
+                    )
+
+    # -- one card ----------------------------------------------------------------------
+
+    def _show(self, card: Card) -> Step:
+        self.console.print(Rule(Text(f"{card.key}", style="dim")))
+        if card.type is CardType.COMPUTE:
+            return self._compute(card)
+        self.console.print(Panel(Markdown(card.q), title="Question", title_align="left"))
+        self.console.print(Text("Enter: show answer   u: undo   s: suspend   q: quit", "dim"))
+        while True:
+            key = self.keys.key()
+            if key == ENTER:
+                break
+            if step := self._command(key):
+                return step
+        self._print_answer(card)
+        return self._grade(card, default=None)
+
+    def _print_answer(self, card: Card) -> None:
+        parts: list = [Markdown(card.a)]
+        if card.ref:
+            parts.append(Text(f"\n{card.ref}", style="dim italic"))
+        self.console.print(Panel(Group(*parts), title="Answer", title_align="left"))
+
+    def _grade(self, card: Card, default: Rating | None) -> Step:
+        self.console.print(self._grade_bar(card, default))
+        while True:
+            key = self.keys.key()
+            if key in GRADE_KEYS:
+                return Step("grade", GRADE_KEYS[key])
+            if key == ENTER and default is not None:
+                return Step("grade", default)
+            if step := self._command(key):
+                return step
+
+    def _grade_bar(self, card: Card, default: Rating | None) -> Text:
+        bar = Text()
+        for rating, delta in self.session.intervals(card).items():
+            marker = "*" if rating is default else " "
+            bar.append(f" {int(rating)}", style=GRADE_STYLE[rating])
+            bar.append(f" {rating.name.lower()}{marker}", style=GRADE_STYLE[rating])
+            bar.append(f" {format_interval(delta)}   ", style="dim")
+        hint = "u: undo   s: suspend   q: quit"
+        if default is not None:
+            hint = f"Enter: {default.name.lower()}   " + hint
+        bar.append(f"\n {hint}", style="dim")
+        return bar
+
+    def _command(self, key: str) -> Step | None:
+        if key == QUIT:
+            raise Quit
+        if key == "u":
+            return Step("undo")
+        if key == "s":
+            return Step("suspend")
+        return None
+
+    # -- compute cards -----------------------------------------------------------------
+
+    def _compute(self, card: Card) -> Step:
+        from drill import grading
+        from drill.exercises import make
+
+        seed = self.session.new_seed()
+        try:
+            exercise = make(card.generator or "", seed, card.params)
+        except ImportError:
+            note = f"Skipped {card.key}: generator {card.generator!r} is not available yet."
+            self.console.print(Text(note, style="yellow"))
+            return Step("skip")
+        title = card.q or "Compute"
+        self.console.print(Panel(Text(exercise.question), title=title, title_align="left"))
+        self.console.print(
+            Text("Type your answer and Enter (empty: show the solution; q: quit)", "dim")
+        )
+        while True:
+            self.console.print(Text("answer> ", style="bold"), end="")
+            typed = self.keys.line()
+            if typed.strip().lower() == QUIT:
+                raise Quit
+            if not typed.strip():
+                verdict = None
+                break
+            try:
+                verdict = grading.check(typed, exercise)
+                break
+            except grading.ParseError as error:
+                self.console.print(Text(f"Could not read that: {error}. Try again.", "yellow"))
+        if verdict is None:
+            self.console.print(Text("No answer given.", style="yellow"))
+        elif verdict.correct:
+            self.console.print(Text("✓ Correct.", style="bold green"))
+        else:
+            self.console.print(Text("✗ Not quite.", style="bold red"))
+            for line in (verdict.note, verdict.slip and f"Likely slip: {verdict.slip}."):
+                if line:
+                    self.console.print(Text(line, style="yellow"))
+        self.console.print(Text(f"True value: {grading.format_value(exercise.answer)}"))
+        solution = "\n".join(exercise.solution)
+        self.console.print(Panel(Text(solution), title="Worked solution", title_align="left"))
+        correct = bool(verdict and verdict.correct)
+        step = self._grade(card, default=Rating.GOOD if correct else Rating.AGAIN)
+        if step.action == "grade":
+            step.seed, step.correct = seed, correct
+            step.typed = typed if verdict is not None else None
+        return step
+
+
+def render_summary(summary: Summary, console: Console, now: datetime) -> None:
+    grades = "  ".join(
+        f"{rating.name.lower()} {summary.grades[rating]}"
+        for rating in Rating
+        if summary.grades[rating]
+    )
+    line = f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)}"
+    line += f" in {_duration(summary.elapsed)}"
+    if grades:
+        line += f" ({grades})"
+    console.print(Text(line + ".", style="bold"))
+    if summary.compute:
+        console.print(f"Compute exercises: {summary.correct} of {summary.compute} correct.")
+    console.print(next_due_text(summary.remaining, summary.next_due, now))
+
+
+def next_due_text(remaining: int, next_due: datetime | None, now: datetime) -> str:
+    if remaining:
+        return f"{remaining} card{'s' * (remaining != 1)} still due today."
+    if next_due is None:
+        return "No cards scheduled."
+    local = next_due.astimezone()
+    when = local.strftime("%H:%M") if next_due - now < timedelta(hours=20) else f"{local:%Y-%m-%d}"
+    return f"Next card due in {format_interval(next_due - now)} (at {when})."
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"

@@ -1,0 +1,127 @@
+"""Tables and card views printed by `drill due`, `drill show` and `drill config`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from drill.model import Card, CardType
+from drill.queue import DueCounts
+from drill.store import CardRecord, Review
+
+_console = Console(highlight=False)
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def due_table(rows: Mapping[str, DueCounts], total: DueCounts, now: datetime) -> None:
+    from drill.ui.study import next_due_text
+
+    table = Table(box=None, pad_edge=False)
+    table.add_column("deck")
+    for name in ("new", "learning", "review", "later today"):
+        table.add_column(name, justify="right")
+    for deck_id, counts in sorted(rows.items()):
+        table.add_row(
+            deck_id,
+            str(counts.new),
+            str(counts.learning),
+            str(counts.review),
+            str(counts.later_today),
+        )
+    table.add_section()
+    table.add_row(
+        Text("total", style="bold"),
+        str(total.new),
+        str(total.learning),
+        str(total.review),
+        str(total.later_today),
+    )
+    _console.print(table)
+    # The new-card allowance is per day, not per deck: the total is what study will show.
+    _console.print(next_due_text(total.total, total.next_due, now))
+
+
+def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) -> None:
+    title = f"{card.key}  [{card.type.value}]"
+    if card.type is CardType.COMPUTE:
+        body = f"generator: {card.generator}\nparams: {dict(card.params) or '{}'}"
+        _console.print(Panel(Text((card.q + "\n\n" if card.q else "") + body), title=title))
+    else:
+        _console.print(Panel(Markdown(card.q), title=title, title_align="left"))
+        _console.print(Panel(Markdown(card.a), title="answer", title_align="left"))
+    facts = []
+    if card.tags:
+        facts.append(f"tags: {', '.join(card.tags)}")
+    if card.ref:
+        facts.append(f"ref: {card.ref}")
+    if record is None or record.reps == 0:
+        facts.append("state: new" + (" (suspended)" if record and record.suspended else ""))
+    else:
+        flags = [f for f, on in (("suspended", record.suspended), ("leech", record.leech)) if on]
+        facts.append(
+            f"state: {record.state.name.lower()}{' (' + ', '.join(flags) + ')' if flags else ''}"
+            f"   due: {_local(record.due)}   reviews: {record.reps}   lapses: {record.lapses}"
+        )
+        if record.stability is not None and record.difficulty is not None:
+            facts.append(
+                f"stability: {record.stability:.2f} days   difficulty: {record.difficulty:.2f}"
+            )
+    _console.print("\n".join(facts))
+    if not reviews:
+        _console.print(Text("No reviews yet.", style="dim"))
+        return
+    table = Table(title="history", title_justify="left", box=None, pad_edge=False)
+    for name in ("when", "grade", "from", "to", "next due", "seconds"):
+        table.add_column(name)
+    compute = card.type is CardType.COMPUTE
+    if compute:
+        for name in ("seed", "answer", "correct"):
+            table.add_column(name)
+    for review in reviews:
+        row = [
+            _local(review.reviewed_at),
+            review.rating.name.lower(),
+            review.state_before.name.lower(),
+            review.state_after.name.lower(),
+            _local(review.due_after),
+            f"{review.duration_ms / 1000:.1f}" if review.duration_ms is not None else "-",
+        ]
+        if compute:
+            correct = {None: "-", True: "yes", False: "no"}[review.correct]
+            row += [str(review.seed), review.answer or "-", correct]
+        table.add_row(*row)
+    _console.print(table)
+    if compute:
+        _console.print(Text("Rebuild a past exercise with: drill show KEY --seed SEED", "dim"))
+
+
+def show_exercise(card: Card, seed: int) -> None:
+    from drill.errors import DrillError
+    from drill.exercises import make
+    from drill.grading import format_value
+
+    if card.type is not CardType.COMPUTE or not card.generator:
+        raise DrillError(f"{card.key} is not a compute card; --seed applies to compute cards")
+    exercise = make(card.generator, seed, card.params)
+    _console.print(Panel(Text(exercise.question), title=f"{card.key}  seed {seed}"))
+    _console.print(f"Answer: {format_value(exercise.answer)}")
+    _console.print(Panel(Text("\n".join(exercise.solution)), title="worked solution"))
+
+
+def config_table(rows: Sequence[tuple[str, str, str, str]], path: str) -> None:
+    table = Table(box=None, pad_edge=False)
+    for name in ("setting", "value", "from", "meaning"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    _console.print(table)
+    _console.print(Text(f"Config file: {path}", style="dim"))
