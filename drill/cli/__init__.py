@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drill.cli import (  # noqa: F401  (each module registers its commands)
     config_cmd,
+    decks_cmd,
     paths_cmd,
     study_cmd,
 )

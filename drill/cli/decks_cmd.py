@@ -1,0 +1,70 @@
+"""`drill lint` and `drill decks`: check deck files, list the decks drill knows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drill.cli.app import app
+from drill.cli.common import DecksOption, warn
+from drill.decks import Collection, default_sources, load_collection, load_sources
+from drill.paths import get_paths
+
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="Deck files or folders to check. Default: every deck drill knows.",
+        metavar="PATH",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
+    """Check deck files and report every error as path:line:column; exit 1 if any."""
+    extra = decks or []
+    sources = [*paths, *extra] if paths else default_sources(extra)
+    collection = load_sources(sources)
+    for error in collection.errors:
+        typer.echo(str(error))
+    if collection.errors:
+        files = {error.path for error in collection.errors}
+        typer.echo(
+            f"Found {_count(len(collection.errors), 'error')} in {_count(len(files), 'file')}."
+        )
+        raise typer.Exit(1)
+    deck_count = _count(len(collection.decks), "deck")
+    typer.echo(f"{deck_count}, {_count(collection.card_count, 'card')}: OK")
+
+
+@app.command("decks")
+def list_decks(decks: DecksOption = None) -> None:
+    """List the decks drill knows: id, title, number of cards and source file."""
+    collection = load_collection(decks or [])
+    for line in collection.warnings():
+        warn(line)
+    if not collection.decks:
+        folder = get_paths().user_decks
+        typer.echo(f"No decks found. Put YAML decks in {folder} or pass --decks PATH.")
+        return
+    for line in _table(collection):
+        typer.echo(line)
+
+
+def _table(collection: Collection) -> list[str]:
+    header = ("ID", "TITLE", "CARDS", "SOURCE")
+    rows = [
+        (deck.id, deck.title, str(len(deck.cards)), str(deck.path)) for deck in collection.decks
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    return [
+        f"{id_:<{widths[0]}}  {title:<{widths[1]}}  {count:>{widths[2]}}  {source}"
+        for id_, title, count, source in (header, *rows)
+    ]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

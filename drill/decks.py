@@ -1,0 +1,227 @@
+"""Decks: where they come from, loading them, and the collection every command reads.
+
+A bad file never blocks the others: it turns into errors and the remaining decks load.
+Validation itself lives in deck_check (the rules) and deck_yaml (safe, bounded YAML).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drill.deck_check import CARD_KEYS, DECK_KEYS, DeckChecker, did_you_mean
+from drill.deck_yaml import MAX_DECK_BYTES, Node, read_tree
+from drill.errors import DeckError, UnknownCard, UnknownDeck
+from drill.model import Card, Deck
+from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
+
+DECK_SUFFIXES = (".yaml", ".yml")
+
+__all__ = [
+    "CARD_KEYS",
+    "DECK_KEYS",
+    "MAX_DECK_BYTES",
+    "Collection",
+    "check_deck",
+    "deck_files",
+    "default_sources",
+    "load_collection",
+    "load_deck",
+    "load_sources",
+]
+
+
+def check_deck(path: Path, max_bytes: int = MAX_DECK_BYTES) -> tuple[Deck | None, list[DeckError]]:
+    """Parse one deck file and collect every error in it; the deck is None if there is any."""
+    checked = _check(path, max_bytes)
+    return checked.deck, checked.errors
+
+
+def load_deck(path: Path, max_bytes: int = MAX_DECK_BYTES) -> Deck:
+    """The deck in `path`; raises the file's first DeckError."""
+    deck, errors = check_deck(path, max_bytes)
+    if deck is None:  # check_deck returns no deck exactly when it found errors
+        raise errors[0]
+    return deck
+
+
+@dataclass
+class _Checked:
+    deck: Deck | None
+    errors: list[DeckError]
+    id_node: Node | None = None  # where the deck id is written, to place duplicate-id errors
+
+
+def _check(path: Path, max_bytes: int) -> _Checked:
+    try:
+        root = read_tree(path, max_bytes)
+    except DeckError as error:
+        return _Checked(None, [error])
+    checker = DeckChecker(path)
+    deck = checker.deck(root)
+    errors = sorted(checker.errors, key=lambda e: (e.line or 0, e.column or 0))
+    return _Checked(deck if not errors else None, errors, checker.id_node)
+
+
+# Where decks come from
+
+
+def default_sources(extra: Sequence[Path] = ()) -> list[Path]:
+    """Built-in decks, the user's decks folder, DRILL_DECKS folders, then `extra` (--decks)."""
+    sources = [
+        folder for folder in (builtin_decks_dir(), get_paths().user_decks) if folder.is_dir()
+    ]
+    return [*sources, *env_deck_dirs(), *extra]
+
+
+def deck_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, folders expanded to their *.yaml and *.yml files (sorted), no repeats."""
+    seen: set[Path] = set()
+    files = []
+    for path in paths:
+        files += _new_files(_expand(path), seen)
+    return files
+
+
+def _expand(path: Path) -> list[Path]:
+    if path.is_dir():
+        try:
+            entries = list(path.iterdir())
+        except OSError as error:
+            raise DeckError(f"cannot read folder: {error.strerror or error}", str(path)) from None
+        return sorted(
+            entry
+            for entry in entries
+            # Dot-files are editor backups and lock files, not decks.
+            if entry.suffix.lower() in DECK_SUFFIXES
+            and not entry.name.startswith(".")
+            and entry.is_file()
+        )
+    if path.exists():
+        return [path]
+    raise DeckError("no such file or folder", str(path))
+
+
+def _new_files(files: Iterable[Path], seen: set[Path]) -> list[Path]:
+    """Files not seen yet: one deck reached through two sources is loaded once."""
+    new = []
+    for file in files:
+        identity = file.resolve()
+        if identity not in seen:
+            seen.add(identity)
+            new.append(file)
+    return new
+
+
+# The collection
+
+
+@dataclass
+class Collection:
+    """Every valid deck drill knows, and the errors of the files that did not load."""
+
+    decks: list[Deck] = field(default_factory=list)
+    errors: list[DeckError] = field(default_factory=list)
+
+    @property
+    def card_count(self) -> int:
+        return sum(len(deck.cards) for deck in self.decks)
+
+    def deck(self, deck_id: str) -> Deck:
+        for deck in self.decks:
+            if deck.id == deck_id:
+                return deck
+        hint = did_you_mean(deck_id, [deck.id for deck in self.decks])
+        raise UnknownDeck(f"no deck {deck_id!r}{hint}; see drill decks")
+
+    def card(self, key: str) -> Card:
+        """The card with key `deck/card`."""
+        deck_id, slash, card_id = key.partition("/")
+        if not slash or not deck_id or not card_id:
+            raise UnknownCard(f"{key!r} is not a card key; write it as deck/card")
+        deck = next((deck for deck in self.decks if deck.id == deck_id), None)
+        card = deck.card(card_id) if deck else None
+        if card is None:
+            keys = [card.key for deck in self.decks for card in deck.cards]
+            raise UnknownCard(f"no card {key!r}{did_you_mean(key, keys)}")
+        return card
+
+    def cards(self, deck_ids: Iterable[str] = (), tags: Iterable[str] = ()) -> list[Card]:
+        """Cards of the named decks (all decks if none) having any of `tags` (any tag if none).
+
+        A card's tags include its deck's tags. Raises UnknownDeck for a deck id not loaded.
+        """
+        wanted_decks = list(dict.fromkeys(deck_ids))
+        decks = [self.deck(deck_id) for deck_id in wanted_decks] if wanted_decks else self.decks
+        wanted_tags = set(tags)
+        return [
+            card
+            for deck in decks
+            for card in deck.cards
+            if not wanted_tags or wanted_tags & {*deck.tags, *card.tags}
+        ]
+
+    def tags_of(self, card: Card) -> tuple[str, ...]:
+        """The card's own tags after its deck's, without repeats."""
+        return tuple(dict.fromkeys((*self.deck(card.deck_id).tags, *card.tags)))
+
+    def renames(self) -> dict[str, str]:
+        """Old card keys (from `was:`) to the current key, so history can follow a rename."""
+        return {
+            f"{deck.id}/{old_id}": card.key
+            for deck in self.decks
+            for card in deck.cards
+            for old_id in card.was
+        }
+
+    def warnings(self) -> list[str]:
+        """One line per file that did not load, for commands that go on without it."""
+        by_file: dict[str | None, list[DeckError]] = {}
+        for error in self.errors:
+            by_file.setdefault(error.path, []).append(error)
+        lines = []
+        for errors in by_file.values():
+            more = len(errors) - 1
+            suffix = f"; {more} more error{'s' if more > 1 else ''}, see drill lint" if more else ""
+            lines.append(f"{errors[0]} (skipped{suffix})")
+        return lines
+
+
+def load_sources(sources: Iterable[Path], max_bytes: int = MAX_DECK_BYTES) -> Collection:
+    """Every deck in `sources` (files or folders); bad files and paths become errors.
+
+    Two files claiming one deck id: the first keeps it, the second is an error naming both.
+    """
+    collection = Collection()
+    seen: set[Path] = set()
+    owners: dict[str, Deck] = {}
+    for source in sources:
+        try:
+            files = _new_files(_expand(source), seen)
+        except DeckError as error:
+            collection.errors.append(error)
+            continue
+        for file in files:
+            checked = _check(file, max_bytes)
+            collection.errors += checked.errors
+            deck = checked.deck
+            if deck is None:
+                continue
+            if deck.id in owners:
+                collection.errors.append(_duplicate_deck(deck, owners[deck.id], checked.id_node))
+                continue
+            owners[deck.id] = deck
+            collection.decks.append(deck)
+    return collection
+
+
+def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | None) -> DeckError:
+    line, column = (id_node.line, id_node.column) if id_node else (None, None)
+    message = f"deck id {deck.id!r} is already used by {first.path}"
+    return DeckError(message, str(deck.path), line, column)
+
+
+def load_collection(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> Collection:
+    """Every deck from every source (see default_sources); a bad file never blocks the others."""
+    return load_sources(default_sources(extra), max_bytes)
