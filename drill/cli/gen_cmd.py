@@ -1,0 +1,117 @@
+"""`drill gen`: worksheets of fresh exercises, with the answer key at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drill.cli.app import app
+from drill.exercises.base import Difficulty
+from drill.worksheet import Format
+
+# Below this many exercises a worksheet is ready before a progress bar would be useful.
+PROGRESS_THRESHOLD = 50
+
+
+@app.command()
+def gen(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Generators to use, in this order (default: every generator in turn).",
+            show_default=False,
+        ),
+    ] = None,
+    count: Annotated[
+        int, typer.Option("-n", "--count", min=1, max=100_000, help="Exercises per generator.")
+    ] = 1,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            help="Worksheet seed. Deterministic: the same arguments always give the same "
+            "worksheet, byte for byte; pick another seed for fresh exercises.",
+        ),
+    ] = 0,
+    difficulty: Annotated[
+        Difficulty,
+        typer.Option(
+            "--difficulty",
+            "-d",
+            help="hand: small numbers on a 0.5 grid, for pen and paper; calc: any floats.",
+        ),
+    ] = Difficulty.HAND,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text or md: numbered questions, then the answer key; "
+            "json: an array of exercise records.",
+        ),
+    ] = Format.TEXT,
+    answers: Annotated[
+        bool,
+        typer.Option(
+            "--answers/--no-answers",
+            help="Include the answer key (for json: the answer and solution fields).",
+        ),
+    ] = True,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Write to this file instead of the screen.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the output file.")] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="List the generators, one line each, and stop.")
+    ] = False,
+) -> None:
+    """Generate a worksheet of fresh exercises, with worked solutions in the answer key."""
+    from drill import worksheet
+
+    if list_only:
+        _list_generators()
+        return
+    plan = worksheet.plan(names or (), count, seed)  # unknown names fail before any work
+    if output is not None:
+        from drill.fileio import refuse_existing
+
+        refuse_existing(output, force=force)
+    sheet = _build_with_progress(names or (), count, seed, difficulty, len(plan))
+    text = worksheet.render(sheet, fmt, answers=answers)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from drill.fileio import atomic_write
+
+    atomic_write(output, text, force=force)
+    typer.echo(f"Wrote {len(sheet.exercises)} exercises to {output}", err=True)
+
+
+def _list_generators() -> None:
+    from drill.exercises.registry import GENERATORS
+
+    width = max(map(len, GENERATORS))
+    for name, info in GENERATORS.items():
+        typer.echo(f"{name:<{width}}  {info.summary}")
+
+
+def _build_with_progress(
+    names: list[str] | tuple[()], count: int, seed: int, difficulty: Difficulty, total: int
+):
+    from rich.console import Console
+
+    from drill.worksheet import build
+
+    console = Console(stderr=True)
+    if total < PROGRESS_THRESHOLD or not console.is_terminal:
+        return build(names, count, seed, difficulty)
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Generating", total=total)
+        return build(names, count, seed, difficulty, lambda: progress.advance(task))

@@ -1,0 +1,141 @@
+"""Worksheets: many exercises from one seed, written as plain text, Markdown or JSON.
+
+Each exercise gets its own seed, derived from the worksheet's seed, the generator's name
+and the exercise's position among that generator's exercises. So the same arguments
+always give the same worksheet, byte for byte, and adding a generator to the list does
+not change the exercises the others get.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from drill.exercises import registry
+from drill.exercises.base import Difficulty, Exercise
+from drill.grading import format_value
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    MD = "md"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class Worksheet:
+    seed: int
+    difficulty: Difficulty
+    exercises: tuple[Exercise, ...]
+
+
+def exercise_seed(seed: int, name: str, position: int) -> int:
+    """The seed of exercise `position` of generator `name` on the worksheet `seed`.
+
+    A hash rather than `seed + position`, so neighbouring worksheet seeds share no
+    exercises; 32 bits keeps it short enough to read and to type back into `drill show`.
+    """
+    digest = hashlib.blake2b(f"{seed}/{name}/{position}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big")
+
+
+def plan(names: Iterable[str], count: int, seed: int) -> list[tuple[str, int]]:
+    """(generator, exercise seed) for each exercise, generator by generator, in order.
+
+    Unknown names fail here, before any work, with a did-you-mean; repeats are dropped.
+    """
+    if count < 1:
+        raise ValueError(f"a worksheet needs at least one exercise per generator, not {count}")
+    chosen = list(dict.fromkeys(names)) or registry.names()
+    for name in chosen:
+        registry.info(name)
+    return [(name, exercise_seed(seed, name, i)) for name in chosen for i in range(count)]
+
+
+def build(
+    names: Iterable[str],
+    count: int,
+    seed: int,
+    difficulty: Difficulty,
+    on_progress: Callable[[], None] | None = None,
+) -> Worksheet:
+    """Make `count` exercises of each generator (every generator when `names` is empty)."""
+    exercises = []
+    for name, own_seed in plan(names, count, seed):
+        exercises.append(registry.make(name, own_seed, difficulty=difficulty))
+        if on_progress is not None:
+            on_progress()
+    return Worksheet(seed, difficulty, tuple(exercises))
+
+
+def render(sheet: Worksheet, fmt: Format, answers: bool = True) -> str:
+    """The worksheet as text: questions first, then (if `answers`) the answer key."""
+    if fmt is Format.JSON:
+        return render_json(sheet.exercises, answers)
+    if fmt is Format.MD:
+        return render_markdown(sheet, answers)
+    return render_text(sheet, answers)
+
+
+def render_json(exercises: Sequence[Exercise], answers: bool = True) -> str:
+    """A JSON array of the exercise contract; without answers, no `answer` or `solution`."""
+    records = [exercise.to_dict() for exercise in exercises]
+    if not answers:
+        for record in records:
+            del record["answer"], record["solution"]
+    return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+
+def _summary(sheet: Worksheet) -> str:
+    count = len(sheet.exercises)
+    noun = "exercise" if count == 1 else "exercises"
+    return f"seed {sheet.seed}, difficulty {sheet.difficulty.value}, {count} {noun}"
+
+
+def _answer_text(exercise: Exercise) -> str:
+    return format_value(exercise.answer)
+
+
+def render_text(sheet: Worksheet, answers: bool = True) -> str:
+    lines = [f"Worksheet ({_summary(sheet)})", ""]
+    for number, exercise in enumerate(sheet.exercises, 1):
+        lines.append(f"{number}. [{exercise.generator}]")
+        lines.extend(_indent(exercise.question.splitlines()))
+        lines.append("")
+    if answers:
+        lines += ["Answers", ""]
+        for number, exercise in enumerate(sheet.exercises, 1):
+            lines.append(f"{number}. {_answer_text(exercise)}")
+            lines.extend(_indent(exercise.solution))
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _indent(lines: Iterable[str], prefix: str = "   ") -> list[str]:
+    return [prefix + line if line.strip() else "" for line in lines]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def _md_escape(text: str) -> str:
+    """Text shown as itself in Markdown: specials escaped, each line break kept."""
+    lines = [_MD_SPECIAL.sub(r"\\\1", line.strip()) for line in text.splitlines()]
+    return "\\\n".join(line for line in lines if line)
+
+
+def render_markdown(sheet: Worksheet, answers: bool = True) -> str:
+    lines = ["# Worksheet", "", _summary(sheet).capitalize() + ".", ""]
+    for number, exercise in enumerate(sheet.exercises, 1):
+        lines += [f"## {number}. {exercise.generator}", "", _md_escape(exercise.question), ""]
+    if answers:
+        lines += ["## Answers", ""]
+        for number, exercise in enumerate(sheet.exercises, 1):
+            lines += [f"### {number}. `{_answer_text(exercise)}`", ""]
+            if exercise.solution:
+                lines += ["```text", *exercise.solution, "```", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
