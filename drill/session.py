@@ -101,6 +101,14 @@ class Session:
         learning = learning_due(self.records, set(self.cards), ahead)
         return self.cards[learning[0].key] if learning else None
 
+    def remaining(self) -> tuple[int, int, int]:
+        """(new, learning, review) cards still to show in this session."""
+        new = sum(1 for card in self.queue + self._front if card.key not in self.records)
+        review = len(self.queue) + len(self._front) - new
+        ahead = self.clock() + timedelta(minutes=self.config.learn_ahead_minutes)
+        learning = len(learning_due(self.records, set(self.cards), ahead))
+        return new, learning, review
+
     def record_of(self, card: Card) -> CardRecord:
         return self.records.get(card.key) or CardRecord(key=card.key)
 

@@ -46,6 +46,7 @@ class StudyScreen:
         self.session = session
         self.console = console
         self.keys = keys
+        self._notices: list[Text] = []  # shown above the next card (the screen is cleared)
 
     def run(self) -> Summary:
         """Review until nothing is due, the user quits, input ends, or Ctrl-C."""
@@ -62,10 +63,10 @@ class StudyScreen:
             if step.action == "undo":
                 undone = self.session.undo()
                 message = f"Undid the answer to {undone.key}." if undone else "Nothing to undo."
-                self.console.print(Text(message, style="yellow"))
+                self._notify(message, "yellow")
             elif step.action == "suspend":
                 self.session.suspend(card)
-                self.console.print(Text(f"Suspended {card.key}.", style="yellow"))
+                self._notify(f"Suspended {card.key}.", "yellow")
             elif step.action == "skip":
                 self.session.skip(card)
             elif step.rating is not None:
@@ -80,18 +81,37 @@ class StudyScreen:
                 )
                 if answered.became_leech:
                     action = "suspended" if answered.after.suspended else "tagged"
-                    self.console.print(
-                        Text(
-                            f"{card.key} has lapsed {answered.after.lapses} times: it is a "
-                            f"leech and was {action}. Rewrite or split it.",
-                            style="bold magenta",
-                        )
+                    self._notify(
+                        f"{card.key} has lapsed {answered.after.lapses} times: it is a "
+                        f"leech and was {action}. Rewrite or split it.",
+                        "bold magenta",
                     )
+
+    def _notify(self, message: str, style: str) -> None:
+        notice = Text(message, style=style)
+        if self.keys.is_tty:
+            self._notices.append(notice)
+        else:
+            self.console.print(notice)
 
     # -- one card ----------------------------------------------------------------------
 
     def _show(self, card: Card) -> Step:
-        self.console.print(Rule(Text(f"{card.key}", style="dim")))
+        if self.keys.is_tty:
+            self.console.clear()
+            for notice in self._notices:
+                self.console.print(notice)
+            self._notices.clear()
+        new, learning, review = self.session.remaining()
+        status = Text()
+        status.append(f"new {new}", style="blue")
+        status.append("  ·  ")
+        status.append(f"learning {learning}", style="red")
+        status.append("  ·  ")
+        status.append(f"review {review}", style="green")
+        status.append(f"  ·  done {self.session.summary.reviewed}", style="dim")
+        self.console.print(Rule(Text(card.key, style="dim")))
+        self.console.print(status)
         if card.type is CardType.COMPUTE:
             return self._compute(card)
         self.console.print(Panel(Markdown(card.q), title="Question", title_align="left"))
