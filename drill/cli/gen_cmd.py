@@ -89,7 +89,8 @@ def gen(
     from drill.fileio import atomic_write
 
     atomic_write(output, text, force=force)
-    typer.echo(f"Wrote {len(sheet.exercises)} exercises to {output}", err=True)
+    count = len(sheet.exercises)
+    typer.echo(f"Wrote {count} exercise{'' if count == 1 else 's'} to {output}", err=True)
 
 
 def _list_generators() -> None:
