@@ -1,0 +1,284 @@
+"""What every gradient generator shares: drawing inputs, checking answers, writing text.
+
+The usual shape of a generator:
+
+    activation = choose(rng, params, "activation", ("relu", "tanh"))
+    inputs = resample(rng, draw_inputs, acceptable)      # e.g. clear_of_kinks(...)
+    loss = build_graph(inputs)                           # engine nodes, named for the trace
+    loss.backward()
+    answer = float(node.grad[index])
+    check_derivative(lambda v: build_graph(v).item(), inputs, "W1", index, answer)
+    solution = worked_solution(loss, "W1", index, answer)
+
+Inputs on the `hand` grid are multiples of 0.5; `calc` inputs are any floats, rounded
+to two decimals so that the numbers printed in the question are exactly the ones used.
+Answers always keep full float64 precision; only the displayed text is rounded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+
+from drill.engine import Tensor, TraceEntry, topological_order, trace
+from drill.exercises.base import Difficulty
+
+T = TypeVar("T")
+
+GRID = 0.5  # the step of `hand` inputs
+CALC_DECIMALS = 2  # `calc` inputs are shown, and used, with this many decimals
+KINK_MARGIN = 0.25  # a ReLU pre-activation closer than this to 0 is redrawn
+MAX_TRIES = 1000
+CHECK_STEP = 1e-6
+CHECK_REL = 1e-6
+
+ASKED_LOSS: dict[str, str] = {"value": "loss"}
+INDEX_NOTE = "(indices start at 0)"
+
+# How the question states each activation and its derivative, so it can be worked by hand.
+ACTIVATION_TEXT = {
+    "identity": "identity(z) = z",
+    "relu": "relu(z) = max(0, z)",
+    "leaky_relu": "leaky_relu(z) = z if z > 0, else {slope}·z",
+    "sigmoid": "sigmoid(z) = σ(z) = 1 / (1 + e^(−z))",
+    "tanh": "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))",
+    "softplus": "softplus(z) = log(1 + e^z)",
+    "gelu": "gelu(z) = z·Φ(z), with Φ the standard normal CDF, Φ(z) = ½(1 + erf(z/√2))",
+}
+DERIVATIVE_TEXT = {
+    "identity": "1",
+    "relu": "1 if z > 0, else 0",
+    "leaky_relu": "1 if z > 0, else {slope}",
+    "sigmoid": "σ(z)(1 − σ(z))",
+    "tanh": "1 − tanh²(z)",
+    "softplus": "σ(z)",
+    "gelu": "Φ(z) + z·φ(z), with φ(z) = e^(−z²/2) / √(2π)",
+}
+
+
+class GradientCheckFailed(RuntimeError):
+    """The engine's answer disagrees with central differences: a bug, never a user error."""
+
+
+class NoAcceptableDraw(RuntimeError):
+    """No draw passed the generator's conditions; its ranges or params cannot be met."""
+
+
+# -- choices and draws ---------------------------------------------------------------
+
+
+def pick(rng: np.random.Generator, choices: Sequence[T]) -> T:
+    """One item of `choices`, as the Python value itself (never a NumPy scalar)."""
+    return choices[int(rng.integers(len(choices)))]
+
+
+def choose(rng: np.random.Generator, params: Mapping[str, Any], key: str, choices: Sequence[T]):
+    """The value a deck pinned in `params`, else one drawn from `choices`."""
+    if key in params and params[key] is not None:
+        return params[key]
+    return pick(rng, choices)
+
+
+def draw(
+    rng: np.random.Generator,
+    difficulty: Difficulty,
+    shape: tuple[int, ...] = (),
+    low: float = -2.0,
+    high: float = 2.0,
+    nonzero: bool = False,
+) -> np.ndarray:
+    """Values in [low, high]: multiples of 0.5 for `hand`, two-decimal floats for `calc`.
+
+    `nonzero` keeps zeros out (a zero weight or input makes a gradient trivially zero).
+    """
+    if difficulty is Difficulty.HAND:
+        steps = np.arange(math.ceil(low / GRID), math.floor(high / GRID) + 1)
+        if nonzero:
+            steps = steps[steps != 0]
+        return np.asarray(rng.choice(steps, size=shape), dtype=np.float64) * GRID
+    values = np.round(rng.uniform(low, high, size=shape), CALC_DECIMALS)
+    if nonzero:
+        # Rounding can land on 0; push those to the smallest shown step instead.
+        smallest = 10.0**-CALC_DECIMALS
+        values = np.where(values == 0.0, smallest, values)
+    return np.asarray(values, dtype=np.float64)
+
+
+def clear_of_kinks(values: Iterable[Any], margin: float = KINK_MARGIN) -> bool:
+    """True when every value lies farther than `margin` from 0 (a ReLU's kink)."""
+    return all(np.all(np.abs(np.asarray(v, dtype=np.float64)) > margin) for v in values)
+
+
+def resample(
+    rng: np.random.Generator,
+    draw_once: Callable[[np.random.Generator], T],
+    acceptable: Callable[[T], bool],
+    tries: int = MAX_TRIES,
+) -> T:
+    """Draw until `acceptable` holds; the same rng state always gives the same result."""
+    for _ in range(tries):
+        candidate = draw_once(rng)
+        if acceptable(candidate):
+            return candidate
+    raise NoAcceptableDraw(f"no acceptable draw in {tries} tries")
+
+
+def random_index(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A uniformly drawn position in an array of `shape` (() for a scalar)."""
+    return tuple(int(rng.integers(n)) for n in shape)
+
+
+def one_hot(size: int, hot: int) -> np.ndarray:
+    target = np.zeros(size)
+    target[hot] = 1.0
+    return target
+
+
+# -- the independent check ------------------------------------------------------------
+
+
+def central_difference(
+    f: Callable[[dict[str, np.ndarray]], float],
+    inputs: Mapping[str, Any],
+    wrt: str,
+    index: Sequence[int],
+    step: float = CHECK_STEP,
+) -> float:
+    """(f(v + h) − f(v − h)) / 2h for one element of one input, in float64."""
+
+    def shifted(delta: float) -> float:
+        moved = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
+        moved[wrt][tuple(index)] += delta
+        return float(f(moved))
+
+    return (shifted(step) - shifted(-step)) / (2.0 * step)
+
+
+def check_derivative(
+    f: Callable[[dict[str, np.ndarray]], float],
+    inputs: Mapping[str, Any],
+    wrt: str,
+    index: Sequence[int],
+    answer: float,
+    rel: float = CHECK_REL,
+) -> None:
+    """Raise GradientCheckFailed unless `answer` matches central differences of `f`.
+
+    `f` maps the inputs to the scalar asked about, using only a forward pass, so the
+    check does not share the backward code that produced `answer`.
+    """
+    numeric = central_difference(f, inputs, wrt, index)
+    if not abs(numeric - answer) <= rel * max(1.0, abs(answer)):
+        raise GradientCheckFailed(
+            f"∂/∂{wrt}{format_index(index)}: engine {answer!r}, central difference {numeric!r}"
+        )
+
+
+def distinct_slips(slips: Mapping[str, float], answer: float) -> dict[str, float]:
+    """Slips that a grader can tell apart from the answer and from each other."""
+    kept: dict[str, float] = {}
+    for description, value in slips.items():
+        value = float(value)
+        seen = [answer, *kept.values()]
+        if math.isfinite(value) and all(not math.isclose(value, v, abs_tol=1e-9) for v in seen):
+            kept[description] = value
+    return kept
+
+
+# -- text -------------------------------------------------------------------------------
+
+
+def fmt(x: float, digits: int = 4) -> str:
+    """A number for display: integers plainly, others to `digits` significant figures."""
+    x = float(x)
+    if x == 0.0:
+        return "0"  # also turns −0.0 into 0
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    if abs(x) < 1e-4 or abs(x) >= 1e6:
+        return f"{x:.{digits - 1}e}"
+    return np.format_float_positional(x, precision=digits, unique=True, fractional=False, trim="-")
+
+
+def fmt_array(value: Any, digits: int = 4) -> str:
+    """A scalar, vector or matrix for display: 1.5, [1, -0.5], [[1, 2], [3, 4]]."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return fmt(float(array), digits)
+    return "[" + ", ".join(fmt_array(row, digits) for row in array) + "]"
+
+
+def format_index(index: Sequence[int]) -> str:
+    """ "[0, 1]" for an element, "" for a scalar."""
+    return f"[{', '.join(str(i) for i in index)}]" if len(index) else ""
+
+
+def asked_derivative(wrt: str, index: Sequence[int]) -> dict[str, Any]:
+    return {"wrt": wrt, "index": [int(i) for i in index]}
+
+
+def input_lines(inputs: Mapping[str, Any]) -> list[str]:
+    """One "name = value" line per input, in the given order."""
+    return [f"  {name} = {fmt_array(value)}" for name, value in inputs.items()]
+
+
+def json_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """Inputs as plain JSON values: floats and nested lists of floats."""
+    return {name: np.asarray(value, dtype=np.float64).tolist() for name, value in inputs.items()}
+
+
+# -- the worked solution ---------------------------------------------------------------
+
+
+def forward_lines(entries: Sequence[TraceEntry]) -> list[str]:
+    """ "name = formula = value" for each computed node, in the order it was computed."""
+    lines = ["Forward pass:"]
+    for entry in entries:
+        if entry.is_leaf:
+            continue
+        formula = f" = {entry.forward}" if entry.forward else ""
+        lines.append(f"  {entry.name}{formula} = {fmt_array(entry.value)}")
+    return lines
+
+
+def backward_lines(entries: Sequence[TraceEntry], wrt: str, on_path: set[str]) -> list[str]:
+    """∂root/∂node for the computed nodes in `on_path`, last first, then for `wrt`."""
+    root = entries[-1].name
+    lines = [f"Backward pass (∂{root}/∂{root} = 1):"]
+    computed = [e for e in entries[:-1] if not e.is_leaf and e.name in on_path]
+    asked = [e for e in entries if e.name == wrt]
+    for entry in [*reversed(computed), *asked]:
+        rule = f" = {entry.backward}" if entry.backward else ""
+        lines.append(f"  ∂{root}/∂{entry.name}{rule} = {fmt_array(entry.grad)}")
+    return lines
+
+
+def names_between(root: Tensor, wrt: str) -> set[str]:
+    """Names of the nodes through which the input named `wrt` reaches `root`."""
+    reached: set[int] = set()
+    names: set[str] = set()
+    for node in topological_order(root):
+        if node.name == wrt or any(id(parent) in reached for parent in node.parents):
+            reached.add(id(node))
+            if node.name:
+                names.add(node.name)
+    return names
+
+
+def worked_solution(root: Tensor, wrt: str, index: Sequence[int], answer: float) -> list[str]:
+    """Forward values, then the local gradient at each node between `root` and the input
+    `wrt` in reverse topological order, then the answer. Call after root.backward()."""
+    entries = trace(root)
+    return [
+        *forward_lines(entries),
+        *backward_lines(entries, wrt, names_between(root, wrt)),
+        f"So ∂{root.name}/∂{wrt}{format_index(index)} = {fmt(answer, 6)}.",
+    ]
+
+
+def value_solution(root: Tensor, answer: float) -> list[str]:
+    """The solution when the asked number is the root's own value (e.g. the loss)."""
+    return [*forward_lines(trace(root)), f"So {root.name} = {fmt(answer, 6)}."]

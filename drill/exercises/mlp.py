@@ -1,0 +1,222 @@
+"""mlp-backward: one weight or bias gradient in a network with one hidden layer.
+
+z1 = W1 x + b1, h1 = f(z1), z2 = W2 h1 + b2 (the output is linear), then a loss on z2.
+Inputs keep fixed names (x, W1, b1, W2, b2, y) so anyone can recheck an exercise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from drill import engine
+from drill.engine import Tensor
+from drill.exercises.base import Difficulty, Exercise
+from drill.exercises.common import (
+    ACTIVATION_TEXT,
+    INDEX_NOTE,
+    asked_derivative,
+    check_derivative,
+    choose,
+    clear_of_kinks,
+    distinct_slips,
+    draw,
+    format_index,
+    input_lines,
+    json_inputs,
+    one_hot,
+    random_index,
+    resample,
+    worked_solution,
+)
+from drill.exercises.registry import BadParams
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+LOSSES = ("mse", "half_sse", "cross_entropy")
+PARAMETERS = ("W1", "b1", "W2", "b2")
+SIZES = (1, 2, 3, 4)
+
+PARAMS: dict[str, tuple[Any, ...]] = {
+    "activation": ACTIVATIONS,
+    "loss": LOSSES,
+    "wrt": PARAMETERS,
+    "inputs": SIZES,
+    "hidden": SIZES,
+    "outputs": SIZES,
+}
+
+LOSS_TEXT = {
+    "mse": "L = (1/n) Σᵢ (z2ᵢ − yᵢ)², the mean squared error over the n = {n} output(s)",
+    "half_sse": "L = ½ Σᵢ (z2ᵢ − yᵢ)²",
+    "cross_entropy": (
+        "L = −Σᵢ yᵢ log softmax(z2)ᵢ, with softmax(z)ᵢ = e^(zᵢ) / Σⱼ e^(zⱼ), "
+        "natural log, and y one-hot"
+    ),
+}
+LOSS_FORMULA = {
+    "mse": "(1/n) Σ (z2 − y)²",
+    "half_sse": "½ Σ (z2 − y)²",
+    "cross_entropy": "−Σ y log softmax(z2)",
+}
+# ∂L/∂z2 for each loss, as the solution states it.
+LOSS_GRADIENT_TEXT = {
+    "mse": "(2/n)(z2 − y)",
+    "half_sse": "z2 − y",
+    "cross_entropy": "softmax(z2) − y",
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    activation: str
+    loss: str
+    sizes: tuple[int, int, int]  # inputs, hidden units, outputs
+    wrt: str
+    index: tuple[int, ...]
+
+    def shape_of(self, name: str) -> tuple[int, ...]:
+        n_in, n_hidden, n_out = self.sizes
+        return {
+            "x": (n_in,),
+            "W1": (n_hidden, n_in),
+            "b1": (n_hidden,),
+            "W2": (n_out, n_hidden),
+            "b2": (n_out,),
+            "y": (n_out,),
+        }[name]
+
+
+def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict) -> Setup:
+    hand = difficulty is Difficulty.HAND
+    # By hand, relu with a squared error needs no exponentials; decks may pin others.
+    activation = choose(rng, params, "activation", ("relu",) if hand else ACTIVATIONS)
+    loss = choose(rng, params, "loss", LOSSES[:2] if hand else LOSSES)
+    n_in = choose(rng, params, "inputs", (2,) if hand else (2, 3))
+    n_hidden = choose(rng, params, "hidden", (2,) if hand else (2, 3))
+    smallest_out = 2 if loss == "cross_entropy" else 1
+    n_out = choose(rng, params, "outputs", (smallest_out,) if hand else (smallest_out, 2, 3))
+    if loss == "cross_entropy" and n_out < 2:
+        raise BadParams("mlp-backward: cross_entropy needs at least 2 outputs")
+    wrt = choose(rng, params, "wrt", PARAMETERS)
+    sizes = (n_in, n_hidden, n_out)
+    setup = Setup(activation, loss, sizes, wrt, ())
+    return Setup(activation, loss, sizes, wrt, random_index(rng, setup.shape_of(wrt)))
+
+
+def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
+    shape = setup.shape_of
+    inputs = {
+        "x": draw(rng, difficulty, shape("x"), -2.0, 2.0, nonzero=True),
+        "W1": draw(rng, difficulty, shape("W1"), -1.5, 1.5, nonzero=True),
+        "b1": draw(rng, difficulty, shape("b1"), -1.0, 1.0),
+        "W2": draw(rng, difficulty, shape("W2"), -1.5, 1.5, nonzero=True),
+        "b2": draw(rng, difficulty, shape("b2"), -1.0, 1.0),
+    }
+    n_out = setup.sizes[2]
+    if setup.loss == "cross_entropy":
+        inputs["y"] = one_hot(n_out, int(rng.integers(n_out)))
+    else:
+        inputs["y"] = draw(rng, difficulty, (n_out,), -2.0, 2.0)
+    return inputs
+
+
+def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
+    """The loss node of the network applied to `inputs`, its nodes named for the trace."""
+    leaves = {name: Tensor(value, name=name) for name, value in inputs.items()}
+    net = engine.MLP(
+        [
+            engine.Linear(leaves["W1"], leaves["b1"], "1"),
+            engine.Linear(leaves["W2"], leaves["b2"], "2"),
+        ],
+        setup.activation,
+    )
+    z2 = net(leaves["x"])
+    z2.backward_note = LOSS_GRADIENT_TEXT[setup.loss]
+    loss = engine.LOSSES[setup.loss](z2, leaves["y"])
+    return loss.named("L", forward=LOSS_FORMULA[setup.loss])
+
+
+def _nodes(loss: Tensor) -> dict[str, Tensor]:
+    return {node.name: node for node in engine.topological_order(loss) if node.name}
+
+
+def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:
+    """Likely wrong answers, each from a backward pass that repeats the slip."""
+    nodes = _nodes(loss)
+    z2, y, n = nodes["z2"].value, nodes["y"].value, setup.sizes[2]
+    seeds = {}  # a wrong ∂L/∂z2, pushed back through the same network
+    if setup.loss == "mse":
+        seeds["1/n missing from the mean squared error"] = 2.0 * (z2 - y)
+        seeds["factor 2 of the square missing"] = (z2 - y) / n
+    if setup.loss == "cross_entropy":
+        seeds["y not subtracted from softmax(z2)"] = engine.softmax(z2).value
+    slips = {"sign flipped": -answer}
+    for description, seed in seeds.items():
+        nodes["z2"].backward(seed=seed)
+        slips[description] = float(nodes[setup.wrt].grad[setup.index])
+    if setup.activation == "relu" and setup.wrt in ("W1", "b1"):
+        slips["ReLU mask forgotten"] = _unmasked(nodes, setup)
+    return distinct_slips(slips, answer)
+
+
+def _unmasked(nodes: dict[str, Tensor], setup: Setup) -> float:
+    """∂L/∂(W1 or b1) when ∂L/∂h1 is passed to z1 as if relu′ were always 1."""
+    nodes["L"].backward()
+    W1 = Tensor(nodes["W1"].value)
+    b1 = Tensor(nodes["b1"].value)
+    (W1 @ nodes["x"].value + b1).backward(seed=nodes["h1"].grad)
+    return float({"W1": W1, "b1": b1}[setup.wrt].grad[setup.index])
+
+
+def _question(setup: Setup, inputs: dict[str, Any]) -> str:
+    n_out = setup.sizes[2]
+    f = setup.activation
+    lines = [
+        "A network with one hidden layer; vectors are columns and a layer computes "
+        "z = W x + b with W of shape (out, in):",
+        "  z1 = W1 x + b1",
+        f"  h1 = {f}(z1), elementwise, where {ACTIVATION_TEXT[f]}",
+        "  z2 = W2 h1 + b2   (the output layer is linear: no activation)",
+        "  " + LOSS_TEXT[setup.loss].format(n=n_out),
+        "Inputs:",
+        *input_lines(inputs),
+        f"Compute ∂L/∂{setup.wrt}{format_index(setup.index)} {INDEX_NOTE}.",
+    ]
+    return "\n".join(lines)
+
+
+def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
+    setup = _choose_setup(rng, difficulty, params)
+
+    def acceptable(inputs: dict[str, Any]) -> bool:
+        if setup.activation == "relu":
+            z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
+            if not clear_of_kinks([z1]):
+                return False
+        # A gradient that is exactly zero teaches little; draw again.
+        return _answer(inputs, setup)[1] != 0.0
+
+    inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
+    loss, answer = _answer(inputs, setup)
+    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    solution = worked_solution(loss, setup.wrt, setup.index, answer)
+    return Exercise(
+        generator="mlp-backward",
+        seed=0,
+        difficulty=difficulty,
+        question=_question(setup, inputs),
+        spec={"activation": setup.activation, "loss": setup.loss, "convention": "z = W x + b"},
+        inputs=json_inputs(inputs),
+        asked=asked_derivative(setup.wrt, setup.index),
+        answer=answer,
+        solution=solution,
+        slips=_slips(loss, setup, answer),
+    )
+
+
+def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
+    loss = _build(inputs, setup)
+    loss.backward()
+    return loss, float(_nodes(loss)[setup.wrt].grad[setup.index])
