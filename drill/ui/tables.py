@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -51,6 +50,8 @@ def due_table(rows: Mapping[str, DueCounts], total: DueCounts, now: datetime) ->
 
 
 def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) -> None:
+    from rich.markdown import Markdown  # markdown-it is slow to import; only `show` needs it
+
     title = f"{card.key}  [{card.type.value}]"
     if card.type is CardType.COMPUTE:
         body = f"generator: {card.generator}\nparams: {dict(card.params) or '{}'}"
