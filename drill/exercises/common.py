@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from drill.engine import Tensor, TraceEntry, topological_order, trace
+from drill.engine import activation as engine_activation
+from drill.engine import leaky_relu as engine_leaky_relu
 from drill.exercises.base import Difficulty
 
 T = TypeVar("T")
@@ -38,25 +40,36 @@ CHECK_REL = 1e-6
 ASKED_LOSS: dict[str, str] = {"value": "loss"}
 INDEX_NOTE = "(indices start at 0)"
 
-# How the question states each activation and its derivative, so it can be worked by hand.
-ACTIVATION_TEXT = {
-    "identity": "identity(z) = z",
-    "relu": "relu(z) = max(0, z)",
-    "leaky_relu": "leaky_relu(z) = z if z > 0, else {slope}·z",
-    "sigmoid": "sigmoid(z) = σ(z) = 1 / (1 + e^(−z))",
-    "tanh": "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))",
-    "softplus": "softplus(z) = log(1 + e^z)",
-    "gelu": "gelu(z) = z·Φ(z), with Φ the standard normal CDF, Φ(z) = ½(1 + erf(z/√2))",
+# How the question states each activation and its derivative, so it can be worked by
+# hand. {v} is the variable's name, {slope} the leaky ReLU's slope.
+_ACTIVATION_TEMPLATES = {
+    "identity": "identity({v}) = {v}",
+    "relu": "relu({v}) = max(0, {v})",
+    "leaky_relu": "leaky_relu({v}) = {v} if {v} > 0, else {slope}·{v}",
+    "sigmoid": "sigmoid({v}) = σ({v}) = 1 / (1 + e^(−{v}))",
+    "tanh": "tanh({v}) = (e^{v} − e^(−{v})) / (e^{v} + e^(−{v}))",
+    "softplus": "softplus({v}) = log(1 + e^{v}), natural log",
+    "gelu": "gelu({v}) = {v}·Φ({v}), with Φ the standard normal CDF, Φ({v}) = ½(1 + erf({v}/√2))",
 }
-DERIVATIVE_TEXT = {
+_DERIVATIVE_TEMPLATES = {
     "identity": "1",
-    "relu": "1 if z > 0, else 0",
-    "leaky_relu": "1 if z > 0, else {slope}",
-    "sigmoid": "σ(z)(1 − σ(z))",
-    "tanh": "1 − tanh²(z)",
-    "softplus": "σ(z)",
-    "gelu": "Φ(z) + z·φ(z), with φ(z) = e^(−z²/2) / √(2π)",
+    "relu": "1 if {v} > 0, else 0",
+    "leaky_relu": "1 if {v} > 0, else {slope}",
+    "sigmoid": "σ({v})(1 − σ({v}))",
+    "tanh": "1 − tanh²({v})",
+    "softplus": "σ({v}) = 1 / (1 + e^(−{v}))",
+    "gelu": "Φ({v}) + {v}·φ({v}), with φ({v}) = e^(−{v}²/2) / √(2π)",
 }
+
+
+def activation_text(name: str, v: str = "z", slope: float | None = None) -> str:
+    """The definition of activation `name` in variable `v`, as a question states it."""
+    return _ACTIVATION_TEMPLATES[name].format(v=v, slope=fmt(slope or 0.0))
+
+
+def derivative_text(name: str, v: str = "z", slope: float | None = None) -> str:
+    """The derivative of activation `name` at `v`, as a worked solution states it."""
+    return _DERIVATIVE_TEMPLATES[name].format(v=v, slope=fmt(slope or 0.0))
 
 
 class GradientCheckFailed(RuntimeError):
@@ -177,6 +190,33 @@ def check_derivative(
         )
 
 
+def local_derivative(function: Callable[[Tensor], Tensor], at: Any) -> np.ndarray:
+    """f′ at each element of `at`, from the engine (for an elementwise function f)."""
+    point = Tensor(at)
+    out = function(point)
+    out.backward(seed=np.ones_like(out.value))
+    return point.grad
+
+
+def derivative_note(name: str, v: str, at: Any, slope: float | None = None) -> str:
+    """ "where f′(v) = <definition>, so f′(v) = <values>", for a worked solution."""
+    f = activation_function(name, slope)
+    values = fmt_array(local_derivative(f, at))
+    return f"where {name}′(z) = {derivative_text(name, 'z', slope)}, so {name}′({v}) = {values}"
+
+
+def activation_function(name: str, slope: float | None = None) -> Callable[[Any], Tensor]:
+    """The engine's activation `name`, with the leaky ReLU's slope bound."""
+    if name == "leaky_relu":
+        return lambda z: engine_leaky_relu(z, slope if slope is not None else 0.01)
+    return engine_activation(name)
+
+
+def named_nodes(root: Tensor) -> dict[str, Tensor]:
+    """The named nodes `root` depends on, by name, to read gradients or rerun backward."""
+    return {node.name: node for node in topological_order(root) if node.name}
+
+
 def distinct_slips(slips: Mapping[str, float], answer: float) -> dict[str, float]:
     """Slips that a grader can tell apart from the answer and from each other."""
     kept: dict[str, float] = {}
@@ -244,8 +284,17 @@ def forward_lines(entries: Sequence[TraceEntry]) -> list[str]:
     return lines
 
 
-def backward_lines(entries: Sequence[TraceEntry], wrt: str, on_path: set[str]) -> list[str]:
-    """∂root/∂node for the computed nodes in `on_path`, last first, then for `wrt`."""
+def backward_lines(
+    entries: Sequence[TraceEntry],
+    wrt: str,
+    on_path: set[str],
+    notes: Mapping[str, str] | None = None,
+) -> list[str]:
+    """∂root/∂node for the computed nodes in `on_path`, last first, then for `wrt`.
+
+    `notes` adds a line under a node's gradient, e.g. the value of a local derivative.
+    """
+    notes = notes or {}
     root = entries[-1].name
     lines = [f"Backward pass (∂{root}/∂{root} = 1):"]
     computed = [e for e in entries[:-1] if not e.is_leaf and e.name in on_path]
@@ -253,6 +302,8 @@ def backward_lines(entries: Sequence[TraceEntry], wrt: str, on_path: set[str]) -
     for entry in [*reversed(computed), *asked]:
         rule = f" = {entry.backward}" if entry.backward else ""
         lines.append(f"  ∂{root}/∂{entry.name}{rule} = {fmt_array(entry.grad)}")
+        if entry.name in notes:
+            lines.append(f"    {notes[entry.name]}")
     return lines
 
 
@@ -268,13 +319,19 @@ def names_between(root: Tensor, wrt: str) -> set[str]:
     return names
 
 
-def worked_solution(root: Tensor, wrt: str, index: Sequence[int], answer: float) -> list[str]:
+def worked_solution(
+    root: Tensor,
+    wrt: str,
+    index: Sequence[int],
+    answer: float,
+    notes: Mapping[str, str] | None = None,
+) -> list[str]:
     """Forward values, then the local gradient at each node between `root` and the input
     `wrt` in reverse topological order, then the answer. Call after root.backward()."""
     entries = trace(root)
     return [
         *forward_lines(entries),
-        *backward_lines(entries, wrt, names_between(root, wrt)),
+        *backward_lines(entries, wrt, names_between(root, wrt), notes),
         f"So ∂{root.name}/∂{wrt}{format_index(index)} = {fmt(answer, 6)}.",
     ]
 

@@ -15,17 +15,19 @@ from drill import engine
 from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
-    ACTIVATION_TEXT,
     INDEX_NOTE,
+    activation_text,
     asked_derivative,
     check_derivative,
     choose,
     clear_of_kinks,
+    derivative_note,
     distinct_slips,
     draw,
     format_index,
     input_lines,
     json_inputs,
+    named_nodes,
     one_hot,
     random_index,
     resample,
@@ -138,13 +140,9 @@ def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
     return loss.named("L", forward=LOSS_FORMULA[setup.loss])
 
 
-def _nodes(loss: Tensor) -> dict[str, Tensor]:
-    return {node.name: node for node in engine.topological_order(loss) if node.name}
-
-
 def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:
     """Likely wrong answers, each from a backward pass that repeats the slip."""
-    nodes = _nodes(loss)
+    nodes = named_nodes(loss)
     z2, y, n = nodes["z2"].value, nodes["y"].value, setup.sizes[2]
     seeds = {}  # a wrong ∂L/∂z2, pushed back through the same network
     if setup.loss == "mse":
@@ -177,7 +175,7 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
         "A network with one hidden layer; vectors are columns and a layer computes "
         "z = W x + b with W of shape (out, in):",
         "  z1 = W1 x + b1",
-        f"  h1 = {f}(z1), elementwise, where {ACTIVATION_TEXT[f]}",
+        f"  h1 = {f}(z1), elementwise, where {activation_text(f)}",
         "  z2 = W2 h1 + b2   (the output layer is linear: no activation)",
         "  " + LOSS_TEXT[setup.loss].format(n=n_out),
         "Inputs:",
@@ -201,7 +199,9 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
     loss, answer = _answer(inputs, setup)
     check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
-    solution = worked_solution(loss, setup.wrt, setup.index, answer)
+    z1 = named_nodes(loss)["z1"].value
+    notes = {"z1": derivative_note(setup.activation, "z1", z1)}
+    solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
     return Exercise(
         generator="mlp-backward",
         seed=0,
@@ -219,4 +219,4 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     loss = _build(inputs, setup)
     loss.backward()
-    return loss, float(_nodes(loss)[setup.wrt].grad[setup.index])
+    return loss, float(named_nodes(loss)[setup.wrt].grad[setup.index])
