@@ -5,6 +5,7 @@ from __future__ import annotations
 from drill.cli import (  # noqa: F401  (each module registers its commands)
     config_cmd,
     decks_cmd,
+    export_cmd,
     gen_cmd,
     paths_cmd,
     study_cmd,

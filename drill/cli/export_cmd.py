@@ -1,0 +1,195 @@
+"""`drill export`, `drill import` and `drill log export`: decks and history in and out."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drill.cli.app import app
+from drill.cli.common import DecksOption, load_decks
+from drill.errors import DrillError
+from drill.export import DEFAULT_INSTANCES, Format, format_for, render, total_steps
+from drill.export.revlog import LogFormat
+from drill.fileio import atomic_write, refuse_existing
+from drill.model import CardType, Deck
+
+STDOUT = Path("-")
+
+log_app = typer.Typer(help="The review history.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(log_app, name="log")
+
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Overwrite the output file if it exists.")
+]
+
+
+@app.command()
+def export(
+    decks: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Deck ids (or unique prefixes); all decks when none.", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="File to write; '-' writes text formats to standard output."
+        ),
+    ] = ...,  # type: ignore[assignment]  # required: Typer reads `...` as "no default"
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format", "-f", help="apkg, csv, tsv, md or json. Default: from the file name."
+        ),
+    ] = None,
+    instances: Annotated[
+        int,
+        typer.Option("--instances", min=0, help="Generated exercises per compute card."),
+    ] = DEFAULT_INSTANCES,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Seed of the generated exercises, to make them again."),
+    ] = None,
+    force: ForceOption = False,
+    extra: DecksOption = None,
+) -> None:
+    """Export decks to Anki (.apkg), Anki-style CSV/TSV, a Markdown study sheet, or JSON."""
+    chosen = _chosen_decks(decks or [], extra)
+    fmt = fmt or _format_of(output)
+    if output == STDOUT and fmt.binary:
+        raise DrillError(f"{fmt} is binary; write it to a file with -o FILE.{fmt}")
+    if output != STDOUT:
+        refuse_existing(output, force=force)  # before the work, not after it
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    with _progress(total_steps(chosen, fmt, instances), "Exporting") as tick:
+        rendered = render(chosen, fmt, instances=instances, seed=seed, tick=tick)
+    _write(output, rendered.content, force)
+    decks_text = _count(len(chosen), "deck")
+    if fmt is Format.JSON:
+        cards = sum(len(deck.cards) for deck in chosen)
+        summary = f"Wrote {decks_text} ({_count(cards, 'card')}) to {output}"
+    else:
+        noun = "card" if fmt is Format.MD else "note"
+        summary = f"Wrote {_count(rendered.notes, noun)} from {decks_text} to {output}"
+        if instances > 0 and _has_compute(chosen):
+            summary += f" (exercises from --seed {seed})"
+    _report(output, summary + ".")
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A .json file from drill export, or an Anki-style .csv/.tsv/.txt file "
+            "(front, back, optional tags).",
+            show_default=False,
+        ),
+    ],
+    deck_id: Annotated[
+        str | None,
+        typer.Option("--id", help="Id of the new deck. Default: from the file name."),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title of the new deck.")] = None,
+    extra: DecksOption = None,
+) -> None:
+    """Import decks into your decks folder as YAML; nothing is written if any row is bad."""
+    from drill.importer import import_decks, read_import
+    from drill.paths import get_paths
+
+    decks = read_import(file, deck_id, title)
+    known = {deck.id for deck in load_decks(extra).decks}
+    for deck in import_decks(decks, get_paths().user_decks, known, file):
+        typer.echo(f"Imported {_count(len(deck.cards), 'card')} as deck {deck.id!r}: {deck.path}")
+
+
+@log_app.command("export")
+def log_export(
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="File to write. Default: standard output."),
+    ] = STDOUT,
+    fmt: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv (the FSRS optimizers' revlog layout) or jsonl (every field). "
+            "Default: from the file name, else csv.",
+        ),
+    ] = None,
+    force: ForceOption = False,
+    extra: DecksOption = None,
+) -> None:
+    """Export the whole review history, to fit FSRS parameters with other tools, say."""
+    from drill.export.revlog import render_log
+    from drill.store import Store
+
+    fmt = fmt or (LogFormat.JSONL if output.suffix.lower() == ".jsonl" else LogFormat.CSV)
+    if output != STDOUT:
+        refuse_existing(output, force=force)
+    renames = load_decks(extra).renames()
+    with Store.open() as store:
+        text, rows = render_log(store.iter_reviews(include_undone=True), fmt, renames)
+    _write(output, text, force)
+    _report(output, f"Wrote {_count(rows, 'review')} to {output}.")
+
+
+def _chosen_decks(names: list[str], extra: list[Path] | None) -> list[Deck]:
+    """The decks named (ids or unique prefixes), each once; every deck when none is named."""
+    from drill.selection import resolve_deck_id
+
+    collection = load_decks(extra)
+    ids = dict.fromkeys(resolve_deck_id(collection, name) for name in names)
+    chosen = [collection.deck(deck_id) for deck_id in ids] if ids else collection.decks
+    if not chosen:
+        raise DrillError("no decks to export; see drill decks")
+    return chosen
+
+
+def _has_compute(decks: list[Deck]) -> bool:
+    return any(card.type is CardType.COMPUTE for deck in decks for card in deck.cards)
+
+
+def _format_of(output: Path) -> Format:
+    if output == STDOUT:
+        raise DrillError("writing to standard output needs --format")
+    return format_for(output)
+
+
+def _write(output: Path, content: str | bytes, force: bool) -> None:
+    if output == STDOUT:
+        sys.stdout.write(content if isinstance(content, str) else content.decode())
+        sys.stdout.flush()
+    else:
+        atomic_write(output, content, force=force)
+
+
+def _report(output: Path, message: str) -> None:
+    """The closing line; on stderr when stdout carries the export itself."""
+    print(message, file=sys.stderr if output == STDOUT else sys.stdout)
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on stderr, only when stderr is a terminal; yields its advance function."""
+    if total <= 0 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda: progress.advance(task)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -1,0 +1,142 @@
+"""Export decks to other tools: Anki packages, Anki-style CSV/TSV, Markdown, JSON.
+
+Each format module turns entries (or, for JSON, decks) into the file's content; this
+module picks the format and writes the result atomically. genanki, numpy and markdown-it
+load only when an export runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from drill.errors import DrillError
+from drill.exercises.base import Difficulty
+from drill.export.entries import MakeExercise, Tick, entries, step_count
+from drill.fileio import atomic_write, refuse_existing
+from drill.model import Deck
+
+DEFAULT_INSTANCES = 5
+
+
+class Format(StrEnum):
+    APKG = "apkg"
+    CSV = "csv"
+    TSV = "tsv"
+    MD = "md"
+    JSON = "json"
+
+    @property
+    def binary(self) -> bool:
+        return self is Format.APKG
+
+
+_SUFFIXES = {
+    ".apkg": Format.APKG,
+    ".csv": Format.CSV,
+    ".tsv": Format.TSV,
+    ".md": Format.MD,
+    ".markdown": Format.MD,
+    ".json": Format.JSON,
+}
+
+
+class UnknownFormat(DrillError):
+    """The export format cannot be told from the output file name."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    content: str | bytes
+    notes: int  # notes (or sheet entries) written; decks for JSON
+
+
+def format_for(path: Path) -> Format:
+    """The format a file name asks for, from its suffix."""
+    try:
+        return _SUFFIXES[path.suffix.lower()]
+    except KeyError:
+        known = ", ".join(_SUFFIXES)
+        raise UnknownFormat(
+            f"cannot tell the format of {path.name!r} (use --format, or one of {known})"
+        ) from None
+
+
+def render(
+    decks: Sequence[Deck],
+    fmt: Format,
+    *,
+    instances: int = DEFAULT_INSTANCES,
+    seed: int = 0,
+    difficulty: Difficulty = Difficulty.HAND,
+    make: MakeExercise | None = None,
+    tick: Tick | None = None,
+    timestamp: float | None = None,
+) -> Rendered:
+    """The content of an export of `decks` in `fmt`. `tick` is called once per entry."""
+    if fmt is Format.JSON:
+        from drill.export.jsonfmt import render_json
+
+        return Rendered(render_json(decks), len(decks))
+    items = entries(
+        decks, instances=instances, seed=seed, make=make, difficulty=difficulty, tick=tick
+    )
+    if fmt is Format.APKG:
+        from drill.export.apkg import render_apkg
+
+        return Rendered(*render_apkg(items, timestamp=timestamp))
+    if fmt is Format.MD:
+        from drill.export.markdown import render_markdown
+
+        return Rendered(*render_markdown(items))
+    from drill.export.delimited import render_delimited
+
+    return Rendered(*render_delimited(items, "\t" if fmt is Format.TSV else ","))
+
+
+def export(
+    decks: Sequence[Deck],
+    fmt: Format,
+    path: Path,
+    *,
+    force: bool = False,
+    instances: int = DEFAULT_INSTANCES,
+    seed: int = 0,
+    difficulty: Difficulty = Difficulty.HAND,
+    make: MakeExercise | None = None,
+    tick: Tick | None = None,
+    timestamp: float | None = None,
+) -> Rendered:
+    """Render and write atomically. An existing `path` is refused before any work unless `force`."""
+    refuse_existing(path, force=force)
+    rendered = render(
+        decks,
+        fmt,
+        instances=instances,
+        seed=seed,
+        difficulty=difficulty,
+        make=make,
+        tick=tick,
+        timestamp=timestamp,
+    )
+    atomic_write(path, rendered.content, force=force)
+    return rendered
+
+
+def total_steps(decks: Sequence[Deck], fmt: Format, instances: int) -> int:
+    """How many times `render` calls `tick`, for a progress bar."""
+    return 0 if fmt is Format.JSON else step_count(decks, instances)
+
+
+__all__ = [
+    "DEFAULT_INSTANCES",
+    "Format",
+    "Rendered",
+    "UnknownFormat",
+    "export",
+    "format_for",
+    "render",
+    "total_steps",
+]

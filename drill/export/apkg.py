@@ -1,0 +1,137 @@
+"""Anki packages (.apkg) through genanki.
+
+Identity is what makes a re-import update notes instead of duplicating them, so every id
+is derived from drill ids and never drawn at random: the note type id from a fixed name,
+each Anki deck id from the drill deck id, each note GUID from the entry key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import sqlite3
+import time
+import zipfile
+from collections.abc import Iterable
+from typing import Any
+
+from drill.export.entries import Entry
+from drill.export.html import answer_html, markdown_html, question_html, reference_html
+from drill.model import Deck
+
+NOTE_TYPE_NAME = "drill"
+FIELDS = ("Question", "Answer", "Reference", "Key")
+
+FRONT = '<div class="question">{{Question}}</div>'
+BACK = """{{FrontSide}}
+<hr id="answer">
+<div class="answer">{{Answer}}</div>
+{{#Reference}}<div class="reference">{{Reference}}</div>{{/Reference}}
+<div class="key">{{Key}}</div>"""
+
+# Colours are variables so that night mode only swaps the palette. Anki marks night mode
+# with `.nightMode` (current desktop and mobile) or `.night_mode` (older versions).
+CSS = """\
+.card {
+  --fg: #1f2328; --bg: #fbfbf8; --muted: #6a6f76; --code-bg: rgba(127, 127, 127, 0.12);
+  --rule: rgba(127, 127, 127, 0.35); --accent: #0b6bcb;
+  font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif;
+  font-size: 19px; line-height: 1.5; text-align: left;
+  color: var(--fg); background-color: var(--bg);
+  max-width: 42em; margin: 0 auto; padding: 0 0.6em;
+}
+.card.nightMode, .nightMode .card, .night_mode .card {
+  --fg: #e6e6e3; --bg: #1e1f22; --muted: #9aa0a6; --accent: #6cb6ff;
+}
+.question { font-weight: 600; }
+.answer strong { color: var(--accent); }
+code, pre { font-family: "SF Mono", Menlo, Consolas, "Liberation Mono", monospace; }
+code { font-size: 0.92em; background: var(--code-bg); padding: 0.05em 0.3em; border-radius: 4px; }
+pre { font-size: 0.85em; background: var(--code-bg); padding: 0.6em 0.8em; border-radius: 6px;
+      white-space: pre-wrap; overflow-wrap: anywhere; font-weight: normal; }
+pre code { background: none; padding: 0; }
+hr#answer { border: none; border-top: 1px solid var(--rule); margin: 1em 0; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid var(--rule); padding: 0.2em 0.6em; }
+.reference, .key { color: var(--muted); font-size: 0.75em; margin-top: 1.2em; }
+.key { font-family: "SF Mono", Menlo, Consolas, monospace; margin-top: 0.3em; }
+"""
+
+
+def stable_id(*parts: str) -> int:
+    """An id in genanki's recommended range [2**30, 2**31), the same for the same parts."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
+
+
+def anki_deck_name(deck: Deck) -> str:
+    # `::` nests decks in Anki; inside a title it would split the deck in two.
+    return f"drill::{deck.title.replace('::', ':')}"
+
+
+def anki_tags(entry: Entry) -> list[str]:
+    """Anki tags are space-separated, so spaces inside a tag become underscores."""
+    tags = ("_".join(tag.split()) for tag in entry.tags)
+    return list(dict.fromkeys(tag for tag in tags if tag))
+
+
+def render_apkg(entries: Iterable[Entry], *, timestamp: float | None = None) -> tuple[bytes, int]:
+    """The package as bytes (one Anki deck per drill deck), and the number of notes in it.
+
+    `timestamp` is the notes' modification time. Anki updates a note on re-import only
+    when the package's copy is newer, so it defaults to now.
+    """
+    import genanki
+
+    model = _note_type(genanki)
+    anki_decks: dict[str, Any] = {}
+    count = 0
+    for entry in entries:
+        deck = anki_decks.get(entry.deck.id)
+        if deck is None:
+            deck = anki_decks[entry.deck.id] = _anki_deck(genanki, entry.deck)
+        deck.add_note(_note(genanki, model, entry))
+        count += 1
+    package = genanki.Package(list(anki_decks.values()))
+    return _package_bytes(package, time.time() if timestamp is None else timestamp), count
+
+
+def _note_type(genanki: Any) -> Any:
+    return genanki.Model(
+        stable_id("drill-note-type", NOTE_TYPE_NAME),
+        NOTE_TYPE_NAME,
+        fields=[{"name": name} for name in FIELDS],
+        templates=[{"name": "Recall", "qfmt": FRONT, "afmt": BACK}],
+        css=CSS,
+    )
+
+
+def _anki_deck(genanki: Any, deck: Deck) -> Any:
+    description = markdown_html(deck.description) if deck.description else ""
+    return genanki.Deck(stable_id("drill-deck", deck.id), anki_deck_name(deck), description)
+
+
+def _note(genanki: Any, model: Any, entry: Entry) -> Any:
+    fields = [question_html(entry), answer_html(entry), reference_html(entry), entry.key]
+    return genanki.Note(
+        model=model, fields=fields, tags=anki_tags(entry), guid=genanki.guid_for(entry.key)
+    )
+
+
+def _package_bytes(package: Any, timestamp: float) -> bytes:
+    # The collection is built in memory: genanki's own write_to_file would leave its
+    # temporary database behind in the system's temp folder.
+    connection = sqlite3.connect(":memory:")
+    try:
+        ids = itertools.count(int(timestamp * 1000))
+        package.write_to_db(connection.cursor(), timestamp, ids)
+        connection.commit()
+        database = connection.serialize()
+    finally:
+        connection.close()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("collection.anki2", database)
+        archive.writestr("media", "{}")
+    return buffer.getvalue()

@@ -1,0 +1,93 @@
+"""What an export writes, one entry per note: a basic card, or one instance of a compute card.
+
+A compute card stands for endless exercises, so an export freezes K of them. Instance n
+of card `deck/card` is made from a seed derived from the export seed, the card key and n:
+the same `--seed` always gives the same exercises, and each instance keeps its own
+identity (`deck/card#n`) from one export to the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from drill.exercises.base import Difficulty, Exercise
+from drill.model import Card, CardType, Deck
+
+MakeExercise = Callable[[str, int, Mapping[str, Any], Difficulty], Exercise]
+Tick = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    deck: Deck
+    card: Card
+    instance: int | None = None  # 1-based number of a compute instance
+    exercise: Exercise | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity of the note: the card key, with `#n` for a compute instance."""
+        if self.instance is None:
+            return self.card.key
+        return f"{self.card.key}#{self.instance}"
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Card tags, then deck tags, each once."""
+        return tuple(dict.fromkeys((*self.card.tags, *self.deck.tags)))
+
+
+def instance_seed(seed: int, card_key: str, instance: int) -> int:
+    """The exercise seed of one instance: a hash, so neighbouring seeds share nothing."""
+    digest = hashlib.sha256(f"{seed}:{card_key}:{instance}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def step_count(decks: Sequence[Deck], instances: int) -> int:
+    """How many entries `entries` yields: one per basic card, `instances` per compute card."""
+    return sum(
+        instances if card.type is CardType.COMPUTE else 1 for deck in decks for card in deck.cards
+    )
+
+
+def entries(
+    decks: Sequence[Deck],
+    *,
+    instances: int,
+    seed: int,
+    make: MakeExercise | None = None,
+    difficulty: Difficulty = Difficulty.HAND,
+    tick: Tick | None = None,
+) -> Iterator[Entry]:
+    """Every note of the export in deck order; `tick` is called once per entry."""
+    if instances < 0:
+        raise ValueError(f"instances must be 0 or more, not {instances}")
+    if make is None:
+        from drill.exercises import make
+    for deck in decks:
+        for card in deck.cards:
+            for entry in _card_entries(deck, card, instances, seed, make, difficulty):
+                yield entry
+                if tick is not None:
+                    tick()
+
+
+def _card_entries(
+    deck: Deck,
+    card: Card,
+    instances: int,
+    seed: int,
+    make: MakeExercise,
+    difficulty: Difficulty,
+) -> Iterator[Entry]:
+    if card.type is not CardType.COMPUTE:
+        yield Entry(deck, card)
+        return
+    if card.generator is None:
+        raise ValueError(f"compute card {card.key} names no generator")
+    for n in range(1, instances + 1):
+        exercise = make(card.generator, instance_seed(seed, card.key, n), card.params, difficulty)
+        yield Entry(deck, card, instance=n, exercise=exercise)

@@ -1,0 +1,223 @@
+"""`drill import`: a JSON export or an Anki-style CSV/TSV file becomes YAML decks.
+
+The new decks go to the user's decks folder, one `<deck id>.yaml` each. Nothing is
+written until the whole input has been read and every deck has passed the same checks
+`drill lint` runs; an existing deck file, or a deck id drill already knows, is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tempfile
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from drill.ankitext import AnkiText, Row, RowError, read_anki_text
+from drill.deck_check import MAX_ID_LENGTH
+from drill.errors import DeckError, DrillError
+from drill.fileio import atomic_write
+from drill.htmltext import html_to_markdown
+from drill.model import Card, Deck
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+_CARD_ID_WORDS = 6
+_CARD_ID_CHARS = 40
+
+
+class ImportFailed(DrillError):
+    """The file cannot be imported; nothing was written."""
+
+
+# Reading
+
+
+def read_import(path: Path, deck_id: str | None = None, title: str | None = None) -> list[Deck]:
+    """The decks in a file, by suffix: .json from `drill export`, else Anki-style text."""
+    try:
+        if path.suffix.lower() == ".json":
+            return _rename(_read_json(path), deck_id, title)
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            return [_deck_from_text(read_anki_text(path), path, deck_id, title)]
+    except RowError as error:
+        raise ImportFailed(f"{path}:{error.line}: {_row(error)}{error.message}") from None
+    except UnicodeDecodeError as error:
+        raise ImportFailed(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ImportFailed(f"{path}: {error.strerror or error}") from None
+    shown = ", ".join((".json", *TEXT_SUFFIXES))
+    raise ImportFailed(f"{path}: cannot import {path.suffix or 'this file'} (use {shown})")
+
+
+def _row(error: RowError) -> str:
+    return f"row {error.row}: " if error.row is not None else ""
+
+
+def _read_json(path: Path) -> list[Deck]:
+    from drill.export.jsonfmt import parse_json
+
+    try:
+        return parse_json(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ImportFailed(f"{path}: {error}") from None
+
+
+def _rename(decks: list[Deck], deck_id: str | None, title: str | None) -> list[Deck]:
+    """Apply --id and --title, which only make sense for a file holding one deck."""
+    if deck_id is None and title is None:
+        return decks
+    if len(decks) != 1:
+        raise ImportFailed(f"--id and --title need a file with one deck; this one has {len(decks)}")
+    deck = decks[0]
+    new_id = deck_id or deck.id
+    cards = tuple(Card.from_dict(new_id, card.to_dict()) for card in deck.cards)
+    return [Deck(new_id, title or deck.title, cards, deck.description, deck.tags)]
+
+
+def _deck_from_text(text: AnkiText, path: Path, deck_id: str | None, title: str | None) -> Deck:
+    deck_id = deck_id or slug(path.stem, MAX_ID_LENGTH) or "imported"
+    title = title or _title_from(text.deck) or _title_from_stem(path.stem)
+    if not text.rows:
+        raise ImportFailed(f"{path}: no notes found")
+    sides = [_sides(row, text.html) for row in text.rows]
+    ids = _unique_ids(q for q, _ in sides)
+    cards = tuple(
+        Card(deck_id, card_id, q=q, a=a, tags=row.tags)
+        for card_id, (q, a), row in zip(ids, sides, text.rows, strict=True)
+    )
+    return Deck(deck_id, title, cards, tags=text.tags)
+
+
+def _sides(row: Row, html: bool) -> tuple[str, str]:
+    """Front and back as Markdown; HTML that holds no text (`<br>`, `<div></div>`) is refused."""
+    convert = html_to_markdown if html else str.strip
+    front, back = convert(row.front), convert(row.back)
+    for name, side in (("front", front), ("back", back)):
+        if not side:
+            raise RowError(f"the {name} has no text", row.line, row.number)
+    return front, back
+
+
+def _title_from(anki_deck: str | None) -> str | None:
+    # Anki nests decks with `::`; the innermost name is the deck's own.
+    if not anki_deck:
+        return None
+    return anki_deck.split("::")[-1].strip() or None
+
+
+def _title_from_stem(stem: str) -> str:
+    title = " ".join(re.sub(r"[-_]+", " ", stem).split())
+    return title[:1].upper() + title[1:] if title else "Imported"
+
+
+def slug(text: str, max_chars: int = _CARD_ID_CHARS, max_words: int | None = None) -> str:
+    """Lowercase ASCII words joined by `-`: a valid deck or card id, or '' if none is left."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())[:max_words]
+    out = ""
+    for word in words:
+        candidate = f"{out}-{word}" if out else word
+        if len(candidate) > max_chars:
+            break
+        out = candidate
+    return out or (words[0][:max_chars] if words else "")
+
+
+def _unique_ids(questions: Iterable[str]) -> list[str]:
+    """Card ids from the questions' first words; repeats get -2, -3, …"""
+    ids: list[str] = []
+    taken: set[str] = set()
+    for number, question in enumerate(questions, 1):
+        base = slug(question, max_words=_CARD_ID_WORDS) or f"card-{number}"
+        card_id, suffix = base, 2
+        while card_id in taken:
+            card_id, suffix = f"{base}-{suffix}", suffix + 1
+        taken.add(card_id)
+        ids.append(card_id)
+    return ids
+
+
+# Writing
+
+
+def deck_yaml(deck: Deck, source: str | None = None) -> str:
+    """The deck as a deck file; multi-line text in block style so it reads as written."""
+    body = yaml.dump(
+        deck.to_dict(),
+        Dumper=_DeckDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10_000,  # one line per value: no folding in the middle of a sentence
+    )
+    header = f"# Imported from {source} by drill import.\n" if source else ""
+    return header + body
+
+
+class _DeckDumper(yaml.SafeDumper):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent list items under their key, as the built-in decks are written.
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> Any:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[Any]) -> Any:
+    # Tags and other short lists of plain values read best on one line.
+    flow = all(isinstance(item, str | int | float | bool) for item in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_DeckDumper.add_representer(str, _represent_str)
+_DeckDumper.add_representer(list, _represent_list)
+
+
+def import_decks(
+    decks: Sequence[Deck], folder: Path, known_ids: Collection[str], source: Path
+) -> list[Deck]:
+    """Check every deck, then write each to `folder/<id>.yaml`; all or nothing.
+
+    Returns the decks as written, each with its new path.
+    """
+    _refuse_clashes(decks, folder, known_ids)
+    texts = [deck_yaml(deck, source.name) for deck in decks]
+    checked = [_checked(deck, text, source) for deck, text in zip(decks, texts, strict=True)]
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Deck] = []
+    for deck, text in zip(checked, texts, strict=True):
+        path = folder / f"{deck.id}.yaml"
+        atomic_write(path, text)
+        written.append(dataclasses.replace(deck, path=path))
+    return written
+
+
+def _refuse_clashes(decks: Sequence[Deck], folder: Path, known_ids: Collection[str]) -> None:
+    seen: set[str] = set()
+    for deck in decks:
+        if deck.id in known_ids or deck.id in seen:
+            raise ImportFailed(f"a deck with id {deck.id!r} already exists (choose another --id)")
+        seen.add(deck.id)
+        for suffix in (".yaml", ".yml"):
+            path = folder / f"{deck.id}{suffix}"
+            if path.exists():
+                raise ImportFailed(f"{path} already exists (choose another --id)")
+
+
+def _checked(deck: Deck, text: str, source: Path) -> Deck:
+    """The deck as `drill lint` reads it back from `text`; its first problem is an error."""
+    from drill.decks import load_deck
+
+    with tempfile.TemporaryDirectory(prefix="drill-import-") as folder:
+        path = Path(folder) / f"{deck.id}.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load_deck(path)
+        except DeckError as error:
+            card = f"card {error.card!r}: " if error.card else ""
+            raise ImportFailed(f"{source}: deck {deck.id!r}: {card}{error.message}") from None
