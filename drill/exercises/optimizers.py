@@ -1,0 +1,406 @@
+"""adam-step and sgd-momentum: one optimizer update of a small linear model's weights.
+
+The gradient is the engine's backward pass through a stated loss, checked against
+central differences; the update rule, written out in the question, is then applied to
+the one component asked for. The asked number is the new weight, and since a step can
+be small next to the weight itself, an answer counts when it is within 1% of the step.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from drill.engine import Tensor, half_sse, trace
+from drill.exercises.base import Difficulty, Exercise, Tolerance
+from drill.exercises.common import (
+    INDEX_NOTE,
+    backward_lines,
+    check_derivative,
+    choose,
+    distinct_slips,
+    draw,
+    fmt,
+    forward_lines,
+    input_lines,
+    json_inputs,
+    names_between,
+    pick,
+    resample,
+)
+
+PARAMS_BY_NAME = {
+    "adam-step": {"step": ("first", "later")},
+    "sgd-momentum": {"weight_decay": (True, False)},
+}
+
+STEP_SHARE = 0.01  # an answer is right within this share of the step's size
+MIN_STEP_TOLERANCE = 1e-9
+
+
+# --- the shared loss: a linear model on one example --------------------------------------
+
+
+def regression_loss(values: Mapping[str, Any], decay: float = 0.0) -> tuple[Tensor, Tensor]:
+    """L = ½(w·x − y)² (+ (λ/2)‖w‖² when `decay` λ > 0), as named engine nodes; (L, w)."""
+    w = Tensor(values["w"]).named("w", backward=_w_rule(decay))
+    x, y = Tensor(values["x"], "x"), Tensor(values["y"], "y")
+    prediction = (w @ x).named("ŷ", forward="w·x", backward="ŷ − y")
+    if decay == 0.0:
+        return half_sse(prediction, y).named("L", forward="½(ŷ − y)²"), w
+    error = half_sse(prediction, y).named("E", forward="½(ŷ − y)²")
+    penalty = (0.5 * decay * (w**2).sum()).named("R", forward="(λ/2)·‖w‖²")
+    return (error + penalty).named("L", forward="E + R"), w
+
+
+def _w_rule(decay: float) -> str:
+    return "(ŷ − y)·x + λ·w" if decay else "(ŷ − y)·x"
+
+
+def _loss_text(decay: float) -> str:
+    if decay:
+        return f"L = ½(ŷ − y)² + (λ/2)·‖w‖² with ŷ = w·x and λ = {fmt(decay)}"
+    return "L = ½(ŷ − y)² with ŷ = w·x"
+
+
+@dataclass(frozen=True)
+class Problem:
+    values: dict[str, np.ndarray]  # w, x, y
+    grad: np.ndarray  # ∂L/∂w from the engine
+    solution: list[str]  # forward and backward lines from the trace
+
+
+def _draw_problem(rng: np.random.Generator, difficulty: Difficulty, decay: float) -> Problem:
+    size = 2 if difficulty is Difficulty.HAND else 3
+    floor = 0.25 if difficulty is Difficulty.HAND else 0.05
+
+    def draw_once(r: np.random.Generator) -> dict[str, np.ndarray]:
+        return {
+            "w": draw(r, difficulty, (size,), nonzero=True),
+            "x": draw(r, difficulty, (size,), nonzero=True),
+            "y": draw(r, difficulty),
+        }
+
+    def acceptable(values: dict[str, np.ndarray]) -> bool:
+        # Every gradient component clearly away from 0, so every step has a direction.
+        return bool(np.all(np.abs(_gradient(values, decay)[0]) >= floor))
+
+    values = resample(rng, draw_once, acceptable)
+    grad, solution = _gradient(values, decay)
+    for i in range(size):
+        check_derivative(
+            lambda v: regression_loss(v, decay)[0].item(), values, "w", (i,), float(grad[i])
+        )
+    return Problem(values, grad, solution)
+
+
+def _gradient(values: Mapping[str, Any], decay: float) -> tuple[np.ndarray, list[str]]:
+    loss, w = regression_loss(values, decay)
+    loss.backward()
+    entries = trace(loss)
+    path = names_between(loss, "w")
+    return w.grad.copy(), [*forward_lines(entries), *backward_lines(entries, "w", path)]
+
+
+def _exercise(
+    name: str,
+    difficulty: Difficulty,
+    problem: Problem,
+    index: int,
+    new_value: float,
+    *,
+    question: str,
+    spec: dict[str, Any],
+    state: Mapping[str, np.ndarray],
+    update: list[str],
+    slips: Mapping[str, float],
+) -> Exercise:
+    """The exercise asking for the new w[index]; graded to within 1% of the step."""
+    new_value, old = float(new_value), float(problem.values["w"][index])
+    tolerance = max(STEP_SHARE * abs(new_value - old), MIN_STEP_TOLERANCE)
+    # A slip the grader would accept as right explains nothing.
+    telling = {text: v for text, v in slips.items() if abs(v - new_value) > 2 * tolerance}
+    return Exercise(
+        generator=name,
+        seed=0,
+        difficulty=difficulty,
+        question=question,
+        spec=spec,
+        inputs=json_inputs({**problem.values, **state}),
+        asked={"value": "w_new", "index": [index]},
+        answer=new_value,
+        tolerance=Tolerance(rel=0.0, abs=tolerance),
+        solution=[*problem.solution, *update],
+        slips=distinct_slips(telling, new_value),
+    )
+
+
+def _factor(x: float, digits: int = 6) -> str:
+    """A number as a factor or addend: negatives in parentheses, "0.5·(-1)"."""
+    text = fmt(x, digits)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _ask(index: int) -> str:
+    return (
+        f"What is the new value of w[{index}] {INDEX_NOTE}? "
+        "An answer within 1% of the step's size counts."
+    )
+
+
+# --- adam-step ---------------------------------------------------------------------------
+
+ADAM_RULES = [
+    "  m ← β1·m + (1 − β1)·g",
+    "  v ← β2·v + (1 − β2)·g²",
+    "  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)",
+    "  w ← w − η·m̂ / (√v̂ + ε)",
+]
+EPS_TEXT = "1e-8"
+
+
+@dataclass(frozen=True)
+class AdamUpdate:
+    """One Adam update of one component: what went in and every intermediate."""
+
+    w: float
+    g: float
+    m_old: float
+    v_old: float
+    m: float
+    v: float
+    m_hat: float
+    v_hat: float
+    w_new: float
+
+
+@dataclass(frozen=True)
+class Adam:
+    lr: float
+    t: int
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def update(self, w: float, g: float, m_old: float, v_old: float) -> AdamUpdate:
+        """One component's update, by the rules written in the question."""
+        w, g, m_old, v_old = float(w), float(g), float(m_old), float(v_old)
+        m = self.beta1 * m_old + (1 - self.beta1) * g
+        v = self.beta2 * v_old + (1 - self.beta2) * g * g
+        m_hat = m / (1 - self.beta1**self.t)
+        v_hat = v / (1 - self.beta2**self.t)
+        w_new = w - self.lr * m_hat / (math.sqrt(v_hat) + self.eps)
+        return AdamUpdate(w, g, m_old, v_old, m, v, m_hat, v_hat, w_new)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "lr": self.lr,
+            "t": self.t,
+            "loss": _loss_text(0.0),
+            "rule": " ; ".join(rule.strip() for rule in ADAM_RULES),
+        }
+
+
+def adam_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
+    hand = difficulty is Difficulty.HAND
+    first = choose(rng, params, "step", ("first",) if hand else ("first", "later")) == "first"
+    problem = _draw_problem(rng, difficulty, decay=0.0)
+    size = problem.grad.size
+    if first:
+        t, m, v = 1, np.zeros(size), np.zeros(size)
+    else:
+        t = int(rng.integers(2, 21))
+        m = draw(rng, difficulty, (size,), -1.0, 1.0)
+        v = draw(rng, difficulty, (size,), 0.01, 2.0, nonzero=True)
+    adam = Adam(lr=pick(rng, (0.5, 0.25, 0.1) if hand else (0.1, 0.05, 0.01)), t=t)
+    i = int(rng.integers(size))
+    update = adam.update(float(problem.values["w"][i]), float(problem.grad[i]), m[i], v[i])
+    return _exercise(
+        "adam-step",
+        difficulty,
+        problem,
+        i,
+        update.w_new,
+        question=_adam_question(problem, adam, {"m": m, "v": v}, i),
+        spec=adam.to_spec(),
+        state={"m": m, "v": v},
+        update=_adam_lines(adam, update, i),
+        slips=_adam_slips(adam, update),
+    )
+
+
+def _adam_question(
+    problem: Problem, adam: Adam, moments: Mapping[str, np.ndarray], index: int
+) -> str:
+    if adam.t == 1:
+        state = "This is its first step, t = 1, with m and v starting at zero."
+        lines = input_lines(problem.values)
+    else:
+        state = f"This is step t = {adam.t}; the moments before it are the m and v above."
+        lines = input_lines({**problem.values, **moments})
+    return "\n".join(
+        [
+            f"A linear model is trained on one example with the loss {_loss_text(0.0)}:",
+            *lines,
+            f"Adam updates w with g = ∂L/∂w, elementwise (β1 = {adam.beta1}, "
+            f"β2 = {adam.beta2}, ε = {EPS_TEXT}, learning rate η = {fmt(adam.lr)}):",
+            *ADAM_RULES,
+            state,
+            _ask(index),
+        ]
+    )
+
+
+def _adam_lines(adam: Adam, u: AdamUpdate, i: int) -> list[str]:
+    b1, b2, t = adam.beta1, adam.beta2, adam.t
+    return [
+        f"Adam step t = {t} on component {i}, with g = {fmt(u.g, 6)}:",
+        f"  m = {b1}·{_factor(u.m_old)} + {fmt(1 - b1)}·{_factor(u.g)} = {fmt(u.m, 6)}",
+        f"  v = {b2}·{_factor(u.v_old)} + {fmt(1 - b2)}·{_factor(u.g)}² = {fmt(u.v, 6)}",
+        f"  m̂ = {fmt(u.m, 6)} / (1 − {b1}^{t}) = {fmt(u.m_hat, 6)}",
+        f"  v̂ = {fmt(u.v, 6)} / (1 − {b2}^{t}) = {fmt(u.v_hat, 6)}",
+        f"  w[{i}] = {fmt(u.w)} − {fmt(adam.lr)}·{_factor(u.m_hat)} / "
+        f"(√{fmt(u.v_hat, 6)} + {EPS_TEXT}) = {fmt(u.w_new, 6)}",
+    ]
+
+
+def _adam_slips(adam: Adam, u: AdamUpdate) -> dict[str, float]:
+    return {
+        "bias correction left out": u.w - adam.lr * u.m / (math.sqrt(u.v) + adam.eps),
+        "step added instead of subtracted": 2 * u.w - u.w_new,
+        "plain gradient step w − η·g": u.w - adam.lr * u.g,
+        "square root of v̂ left out": u.w - adam.lr * u.m_hat / (u.v_hat + adam.eps),
+    }
+
+
+# --- sgd-momentum ------------------------------------------------------------------------
+
+SGD_RULES = ["  v ← μ·v + (g + λ·w)", "  w ← w − η·v"]
+# The momentum and the decay must each change the step by at least this share, or the
+# exercise would not test them (the grader allows 1%).
+TELLING_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class Momentum:
+    mu: float
+    decay: float
+    lr: float
+
+    def velocity(self, v_old: float, g_total: float) -> float:
+        """The new buffer; `g_total` = g + λ·w, the gradient of the penalized loss."""
+        return self.mu * v_old + g_total
+
+    def new_weight(self, w: float, v_new: float) -> float:
+        return w - self.lr * v_new
+
+    def to_spec(self) -> dict[str, Any]:
+        return {
+            "momentum": self.mu,
+            "weight_decay": self.decay,
+            "lr": self.lr,
+            "loss": _loss_text(self.decay),
+            "rule": " ; ".join(rule.strip() for rule in SGD_RULES),
+        }
+
+
+def sgd_momentum(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
+    hand = difficulty is Difficulty.HAND
+    decayed = params.get("weight_decay", True)
+    sgd = Momentum(
+        mu=pick(rng, (0.5,) if hand else (0.9, 0.95, 0.99)),
+        decay=pick(rng, (0.5, 0.25) if hand else (0.1, 0.05, 0.01)) if decayed else 0.0,
+        lr=pick(rng, (0.5, 0.1) if hand else (0.1, 0.05, 0.01)),
+    )
+    i = int(rng.integers(2 if hand else 3))
+
+    def draw_once(r: np.random.Generator) -> tuple[Problem, np.ndarray]:
+        problem = _draw_problem(r, difficulty, sgd.decay)
+        return problem, draw(r, difficulty, problem.grad.shape, -1.0, 1.0, nonzero=True)
+
+    def telling(candidate: tuple[Problem, np.ndarray]) -> bool:
+        problem, v_old = candidate
+        v_new = abs(sgd.velocity(v_old[i], problem.grad[i]))
+        carried, decayed_part = abs(sgd.mu * v_old[i]), abs(sgd.decay * problem.values["w"][i])
+        return bool(
+            v_new > 0
+            and carried >= TELLING_SHARE * v_new
+            and (sgd.decay == 0 or decayed_part >= TELLING_SHARE * v_new)
+        )
+
+    problem, velocity = resample(rng, draw_once, telling)
+    w, g_total, v_old = (float(a[i]) for a in (problem.values["w"], problem.grad, velocity))
+    v_new = sgd.velocity(v_old, g_total)  # the engine's gradient already holds λ·w
+    w_new = sgd.new_weight(w, v_new)
+    return _exercise(
+        "sgd-momentum",
+        difficulty,
+        problem,
+        i,
+        w_new,
+        question=_sgd_question(problem, velocity, sgd, i),
+        spec=sgd.to_spec(),
+        state={"v": velocity},
+        update=_sgd_lines(sgd, i, w, g_total, v_old, v_new, w_new),
+        slips=_sgd_slips(sgd, w, g_total, v_old, w_new),
+    )
+
+
+def _sgd_question(problem: Problem, velocity: np.ndarray, sgd: Momentum, index: int) -> str:
+    if sgd.decay:
+        gradient = (
+            f"L2 weight decay λ = {fmt(sgd.decay)} enters through the gradient: with "
+            "g = ∂(½(ŷ − y)²)/∂w, the momentum buffer takes g + λ·w, which is ∂L/∂w of the "
+            "loss above."
+        )
+    else:
+        gradient = "There is no weight decay (λ = 0), so g + λ·w is just g = ∂L/∂w."
+    return "\n".join(
+        [
+            f"A linear model is trained on one example with the loss {_loss_text(sgd.decay)}:",
+            *input_lines({**problem.values, "v": velocity}),
+            f"SGD with momentum μ = {fmt(sgd.mu)} and learning rate η = {fmt(sgd.lr)} updates w "
+            "elementwise, v being the momentum buffer above:",
+            *SGD_RULES,
+            gradient,
+            _ask(index),
+        ]
+    )
+
+
+def _sgd_lines(
+    sgd: Momentum, i: int, w: float, g_total: float, v_old: float, v_new: float, w_new: float
+) -> list[str]:
+    return [
+        f"Momentum step on component {i}, with g + λ·w = ∂L/∂w[{i}] = {fmt(g_total, 6)}:",
+        f"  v = {fmt(sgd.mu)}·{_factor(v_old)} + {_factor(g_total)} = {fmt(v_new, 6)}",
+        f"  w[{i}] = {fmt(w)} − {fmt(sgd.lr)}·{_factor(v_new)} = {fmt(w_new, 6)}",
+    ]
+
+
+def _sgd_slips(
+    sgd: Momentum, w: float, g_total: float, v_old: float, w_new: float
+) -> dict[str, float]:
+    g = g_total - sgd.decay * w  # the gradient of ½(ŷ − y)² alone
+    return {
+        "weight decay left out": sgd.new_weight(w, sgd.velocity(v_old, g)),
+        "weight decay subtracted instead of added": sgd.new_weight(
+            w, sgd.velocity(v_old, g - sgd.decay * w)
+        ),
+        "old velocity left out (plain SGD)": sgd.new_weight(w, g_total),
+        "momentum μ not applied to the old velocity": sgd.new_weight(w, v_old + g_total),
+        "step added instead of subtracted": 2 * w - w_new,
+    }
+
+
+GENERATE: dict[str, Callable[..., Exercise]] = {
+    "adam-step": adam_step,
+    "sgd-momentum": sgd_momentum,
+}
