@@ -8,24 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from drill.exercises.base import Difficulty, Exercise, Tolerance
-
-T = TypeVar("T")
+from drill.exercises.common import pick
 
 OUTPUT_SIZE_FORMULA = "out = ⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1"
 
 
-def _pick(rng: np.random.Generator, choices: Sequence[T]) -> T:
-    """One item of `choices`, as the Python value itself (never a NumPy scalar)."""
-    return choices[int(rng.integers(len(choices)))]
-
-
-def _exact(name: str, difficulty: Difficulty, *, answer: int, slips: dict[str, int],
-           **fields: Any) -> Exercise:  # fmt: skip
+def _exact(
+    name: str, difficulty: Difficulty, *, answer: int, slips: dict[str, int], **fields: Any
+) -> Exercise:
     """An exercise with an integer answer, graded exactly; slips equal to it are dropped."""
     return Exercise(
         generator=name,
@@ -61,11 +56,11 @@ class Window:
 
 def _draw_window(rng: np.random.Generator, layer: str, dilated: bool, hand: bool) -> Window:
     if layer == "pool":
-        k = _pick(rng, (2, 3))
-        return Window(k=k, s=_pick(rng, (2, k) if hand else (1, 2, 3)), p=_pick(rng, (0, k // 2)))
-    k = _pick(rng, (1, 3, 5) if hand else (3, 5, 7, 11))
-    d = _pick(rng, (2, 3) if hand else (2, 3, 4)) if dilated else 1
-    s = _pick(rng, (1, 2) if hand else (1, 2, 3, 4))
+        k = pick(rng, (2, 3))
+        return Window(k=k, s=pick(rng, (2, k) if hand else (1, 2, 3)), p=pick(rng, (0, k // 2)))
+    k = pick(rng, (1, 3, 5) if hand else (3, 5, 7, 11))
+    d = pick(rng, (2, 3) if hand else (2, 3, 4)) if dilated else 1
+    s = pick(rng, (1, 2) if hand else (1, 2, 3, 4))
     return Window(k=k, s=s, p=int(rng.integers(0, (d * (k - 1)) // 2 + 2)), d=d)
 
 
@@ -76,7 +71,7 @@ def conv_output_size(
     dilation: bool | None = None,
 ) -> Exercise:
     hand = difficulty is Difficulty.HAND
-    layer = layer or _pick(rng, ("conv", "conv", "pool"))
+    layer = layer or pick(rng, ("conv", "conv", "pool"))
     dilated = layer == "conv" and (dilation if dilation is not None else rng.random() < 0.3)
     while True:
         window = _draw_window(rng, layer, dilated, hand)
@@ -157,12 +152,12 @@ def _draw_stack(rng: np.random.Generator, depth: int, dilated: bool, hand: bool)
     stack: list[Layer] = []
     for _ in range(depth):
         if stack and rng.random() < 0.35:
-            k = _pick(rng, (2, 3))
+            k = pick(rng, (2, 3))
             stack.append(Layer("pool", Window(k=k, s=2)))
             continue
-        k = _pick(rng, (3, 3, 5) if hand else (3, 5, 7))
-        d = _pick(rng, (1, 2) if hand else (1, 2, 4)) if dilated else 1
-        s = _pick(rng, (1, 1, 2))
+        k = pick(rng, (3, 3, 5) if hand else (3, 5, 7))
+        d = pick(rng, (1, 2) if hand else (1, 2, 4)) if dilated else 1
+        s = pick(rng, (1, 1, 2))
         stack.append(Layer("conv", Window(k=k, s=s, d=d)))
     if dilated and all(layer.window.d == 1 for layer in stack):
         first = stack[0].window

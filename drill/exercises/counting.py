@@ -9,13 +9,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from drill.exercises.base import Difficulty, Exercise, Tolerance
-
-T = TypeVar("T")
+from drill.exercises.common import pick
 
 PARAMS = {"layer": ("dense", "conv", "stack"), "bias": (True, False)}
 
@@ -23,11 +22,6 @@ _HAND_UNITS = (2, 3, 4, 5, 6, 8, 10)
 _CALC_UNITS = (64, 100, 128, 256, 300, 512, 784, 1000, 1024, 2048, 4096)
 _HAND_CHANNELS = (1, 2, 3, 4, 8)
 _CALC_CHANNELS = (3, 16, 32, 64, 96, 128, 192, 256, 512)
-
-
-def _pick(rng: np.random.Generator, choices: Sequence[T]) -> T:
-    """One item of `choices`, as the Python value itself (never a NumPy scalar)."""
-    return choices[int(rng.integers(len(choices)))]
 
 
 @dataclass(frozen=True)
@@ -80,27 +74,27 @@ class Layer:
 
 def _dense(rng: np.random.Generator, hand: bool, bias: bool) -> list[Layer]:
     units = _HAND_UNITS if hand else _CALC_UNITS
-    return [Layer(_pick(rng, units), _pick(rng, units), bias=bias)]
+    return [Layer(pick(rng, units), pick(rng, units), bias=bias)]
 
 
 def _conv(rng: np.random.Generator, hand: bool, bias: bool) -> list[Layer]:
     channels = _HAND_CHANNELS if hand else _CALC_CHANNELS
-    k = _pick(rng, (1, 3) if hand else (1, 3, 5, 7))
-    return [Layer(_pick(rng, channels), _pick(rng, channels[1:]), k=k, bias=bias)]
+    k = pick(rng, (1, 3) if hand else (1, 3, 5, 7))
+    return [Layer(pick(rng, channels), pick(rng, channels[1:]), k=k, bias=bias)]
 
 
 def _stack(rng: np.random.Generator, hand: bool, bias: bool) -> list[Layer]:
     if rng.random() < 0.5:  # an MLP
         units = _HAND_UNITS if hand else _CALC_UNITS
-        sizes = [_pick(rng, units) for _ in range(int(rng.integers(3, 5)))]
-        sizes[-1] = _pick(rng, (2, 3) if hand else (10, 100, 1000))
+        sizes = [pick(rng, units) for _ in range(int(rng.integers(3, 5)))]
+        sizes[-1] = pick(rng, (2, 3) if hand else (10, 100, 1000))
         return [Layer(a, b, bias=bias) for a, b in itertools.pairwise(sizes)]
     # A small CNN: two convolutions, global average pooling, a dense classifier.
     channels = _HAND_CHANNELS if hand else _CALC_CHANNELS
-    c0 = _pick(rng, channels)
-    c1, c2 = (_pick(rng, channels[1:]) for _ in range(2))
-    k = _pick(rng, (1, 3) if hand else (3, 5))
-    classes = _pick(rng, (2, 3) if hand else (10, 100, 1000))
+    c0 = pick(rng, channels)
+    c1, c2 = (pick(rng, channels[1:]) for _ in range(2))
+    k = pick(rng, (1, 3) if hand else (3, 5))
+    classes = pick(rng, (2, 3) if hand else (10, 100, 1000))
     return [
         Layer(c0, c1, k=k, bias=bias),
         Layer(c1, c2, k=k, bias=bias),
@@ -117,7 +111,7 @@ def generate(
     layer: str | None = None,
     bias: bool | None = None,
 ) -> Exercise:
-    kind = layer or _pick(rng, ("dense", "conv", "stack"))
+    kind = layer or pick(rng, ("dense", "conv", "stack"))
     with_bias = bias if bias is not None else rng.random() < 0.75
     layers = _DRAW[kind](rng, difficulty is Difficulty.HAND, with_bias)
     total = sum(item.count for item in layers)

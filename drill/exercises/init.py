@@ -11,15 +11,13 @@ For `hand` the layer sizes are chosen so the answer is a unit fraction 1/m.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 from drill.exercises.base import Difficulty, Exercise
-
-T = TypeVar("T")
+from drill.exercises.common import pick
 
 PARAMS = {"scheme": ("xavier-normal", "xavier-uniform", "he-normal"), "layer": ("dense", "conv")}
 
@@ -81,11 +79,6 @@ class Shape:
         return out
 
 
-def _pick(rng: np.random.Generator, choices: Sequence[T]) -> T:
-    """One item of `choices`, as the Python value itself (never a NumPy scalar)."""
-    return choices[int(rng.integers(len(choices)))]
-
-
 def _split(rng: np.random.Generator, total: int) -> tuple[int, int]:
     """Two positive integers adding up to `total` (≥ 2)."""
     first = int(rng.integers(1, total))
@@ -95,8 +88,8 @@ def _split(rng: np.random.Generator, total: int) -> tuple[int, int]:
 def _hand_shape(rng: np.random.Generator, scheme: Scheme, conv: bool) -> Shape:
     """A layer whose answer is 1/m: the fans must be numerator·m²."""
     while True:
-        m = _pick(rng, (2, 3, 4, 5, 6, 8, 10))
-        k = _pick(rng, (1, 3)) if conv else 0
+        m = pick(rng, (2, 3, 4, 5, 6, 8, 10))
+        k = pick(rng, (1, 3)) if conv else 0
         taps = k * k if k else 1
         fans = scheme.numerator * m * m
         if fans % taps == 0 and fans // taps >= 2:
@@ -112,9 +105,9 @@ def _hand_shape(rng: np.random.Generator, scheme: Scheme, conv: bool) -> Shape:
 def _calc_shape(rng: np.random.Generator, conv: bool) -> Shape:
     if conv:
         channels = (3, 16, 32, 48, 64, 96, 128, 256, 512)
-        return Shape(_pick(rng, channels), _pick(rng, channels[1:]), _pick(rng, (3, 5, 7)))
+        return Shape(pick(rng, channels), pick(rng, channels[1:]), pick(rng, (3, 5, 7)))
     units = (10, 64, 100, 128, 200, 256, 300, 512, 784, 1000, 1024, 2048)
-    return Shape(_pick(rng, units), _pick(rng, units))
+    return Shape(pick(rng, units), pick(rng, units))
 
 
 def generate(
@@ -123,9 +116,9 @@ def generate(
     scheme: str | None = None,
     layer: str | None = None,
 ) -> Exercise:
-    scheme_name = scheme or _pick(rng, tuple(SCHEMES))
+    scheme_name = scheme or pick(rng, tuple(SCHEMES))
     rule = SCHEMES[scheme_name]
-    conv = (layer or _pick(rng, ("dense", "dense", "conv"))) == "conv"
+    conv = (layer or pick(rng, ("dense", "dense", "conv"))) == "conv"
     if difficulty is Difficulty.HAND:
         shape = _hand_shape(rng, rule, conv)
     else:
