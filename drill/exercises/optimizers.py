@@ -39,7 +39,7 @@ PARAMS_BY_NAME = {
 }
 
 STEP_SHARE = 0.01  # an answer is right within this share of the step's size
-MIN_STEP_TOLERANCE = 1e-9
+DISPLAY_SHARE = 1e-5
 
 
 # --- the shared loss: a linear model on one example --------------------------------------
@@ -74,7 +74,10 @@ class Problem:
     solution: list[str]  # forward and backward lines from the trace
 
 
-def _draw_problem(rng: np.random.Generator, difficulty: Difficulty, decay: float) -> Problem:
+def _draw_values(
+    rng: np.random.Generator, difficulty: Difficulty, decay: float
+) -> dict[str, np.ndarray]:
+    """w, x and y with every component of ∂L/∂w clearly away from 0 (each step has a sign)."""
     size = 2 if difficulty is Difficulty.HAND else 3
     floor = 0.25 if difficulty is Difficulty.HAND else 0.05
 
@@ -85,25 +88,29 @@ def _draw_problem(rng: np.random.Generator, difficulty: Difficulty, decay: float
             "y": draw(r, difficulty),
         }
 
-    def acceptable(values: dict[str, np.ndarray]) -> bool:
-        # Every gradient component clearly away from 0, so every step has a direction.
-        return bool(np.all(np.abs(_gradient(values, decay)[0]) >= floor))
+    return resample(
+        rng, draw_once, lambda values: bool(np.all(np.abs(_gradient(values, decay)) >= floor))
+    )
 
-    values = resample(rng, draw_once, acceptable)
-    grad, solution = _gradient(values, decay)
-    for i in range(size):
+
+def _gradient(values: Mapping[str, Any], decay: float) -> np.ndarray:
+    loss, w = regression_loss(values, decay)
+    loss.backward()
+    return w.grad.copy()
+
+
+def _solve(values: dict[str, np.ndarray], decay: float) -> Problem:
+    """The engine's gradient, checked by central differences, with its worked lines."""
+    loss, w = regression_loss(values, decay)
+    loss.backward()
+    grad = w.grad.copy()
+    for i in range(grad.size):
         check_derivative(
             lambda v: regression_loss(v, decay)[0].item(), values, "w", (i,), float(grad[i])
         )
-    return Problem(values, grad, solution)
-
-
-def _gradient(values: Mapping[str, Any], decay: float) -> tuple[np.ndarray, list[str]]:
-    loss, w = regression_loss(values, decay)
-    loss.backward()
     entries = trace(loss)
     path = names_between(loss, "w")
-    return w.grad.copy(), [*forward_lines(entries), *backward_lines(entries, "w", path)]
+    return Problem(values, grad, [*forward_lines(entries), *backward_lines(entries, "w", path)])
 
 
 def _exercise(
@@ -121,7 +128,8 @@ def _exercise(
 ) -> Exercise:
     """The exercise asking for the new w[index]; graded to within 1% of the step."""
     new_value, old = float(new_value), float(problem.values["w"][index])
-    tolerance = max(STEP_SHARE * abs(new_value - old), MIN_STEP_TOLERANCE)
+    # The floor keeps the answer shown to 6 significant figures right when steps are tiny.
+    tolerance = max(STEP_SHARE * abs(new_value - old), DISPLAY_SHARE * abs(new_value), 1e-9)
     # A slip the grader would accept as right explains nothing.
     telling = {text: v for text, v in slips.items() if abs(v - new_value) > 2 * tolerance}
     return Exercise(
@@ -211,7 +219,7 @@ class Adam:
 def adam_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     hand = difficulty is Difficulty.HAND
     first = choose(rng, params, "step", ("first",) if hand else ("first", "later")) == "first"
-    problem = _draw_problem(rng, difficulty, decay=0.0)
+    problem = _solve(_draw_values(rng, difficulty, 0.0), 0.0)
     size = problem.grad.size
     if first:
         t, m, v = 1, np.zeros(size), np.zeros(size)
@@ -321,21 +329,22 @@ def sgd_momentum(rng: np.random.Generator, difficulty: Difficulty, **params: Any
     )
     i = int(rng.integers(2 if hand else 3))
 
-    def draw_once(r: np.random.Generator) -> tuple[Problem, np.ndarray]:
-        problem = _draw_problem(r, difficulty, sgd.decay)
-        return problem, draw(r, difficulty, problem.grad.shape, -1.0, 1.0, nonzero=True)
+    def draw_once(r: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        values = _draw_values(r, difficulty, sgd.decay)
+        return values, draw(r, difficulty, values["w"].shape, -1.0, 1.0, nonzero=True)
 
-    def telling(candidate: tuple[Problem, np.ndarray]) -> bool:
-        problem, v_old = candidate
-        v_new = abs(sgd.velocity(v_old[i], problem.grad[i]))
-        carried, decayed_part = abs(sgd.mu * v_old[i]), abs(sgd.decay * problem.values["w"][i])
+    def telling(candidate: tuple[dict[str, np.ndarray], np.ndarray]) -> bool:
+        values, v_old = candidate
+        v_new = abs(sgd.velocity(v_old[i], _gradient(values, sgd.decay)[i]))
+        carried, decayed_part = abs(sgd.mu * v_old[i]), abs(sgd.decay * values["w"][i])
         return bool(
             v_new > 0
             and carried >= TELLING_SHARE * v_new
             and (sgd.decay == 0 or decayed_part >= TELLING_SHARE * v_new)
         )
 
-    problem, velocity = resample(rng, draw_once, telling)
+    values, velocity = resample(rng, draw_once, telling)
+    problem = _solve(values, sgd.decay)
     w, g_total, v_old = (float(a[i]) for a in (problem.values["w"], problem.grad, velocity))
     v_new = sgd.velocity(v_old, g_total)  # the engine's gradient already holds λ·w
     w_new = sgd.new_weight(w, v_new)
