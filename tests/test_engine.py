@@ -201,11 +201,11 @@ def test_maximum_gradients_broadcast(data):
 
 def test_maximum_splits_the_gradient_at_a_tie_like_autograd():
     a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])
-    check_gradients_only = engine_grads(E.maximum, [a, b])[1]
+    grads = engine_grads(E.maximum, [a, b])[1]
     expected = autograd_grads(anp.maximum, [a, b], (3,))
-    for mine, theirs in zip(check_gradients_only, expected, strict=True):
+    for mine, theirs in zip(grads, expected, strict=True):
         np.testing.assert_allclose(mine, theirs)
-    assert check_gradients_only[0][0] == pytest.approx(0.5 * weights_for((3,))[0])
+    assert grads[0][0] == pytest.approx(0.5 * weights_for((3,))[0])
 
 
 @pytest.mark.parametrize(

@@ -79,15 +79,20 @@ class Setup:
     index: tuple[int, ...]
 
     def shape_of(self, name: str) -> tuple[int, ...]:
-        n_in, n_hidden, n_out = self.sizes
-        return {
-            "x": (n_in,),
-            "W1": (n_hidden, n_in),
-            "b1": (n_hidden,),
-            "W2": (n_out, n_hidden),
-            "b2": (n_out,),
-            "y": (n_out,),
-        }[name]
+        return shapes(self.sizes)[name]
+
+
+def shapes(sizes: tuple[int, int, int]) -> dict[str, tuple[int, ...]]:
+    """The shape of each input for a network of (inputs, hidden units, outputs)."""
+    n_in, n_hidden, n_out = sizes
+    return {
+        "x": (n_in,),
+        "W1": (n_hidden, n_in),
+        "b1": (n_hidden,),
+        "W2": (n_out, n_hidden),
+        "b2": (n_out,),
+        "y": (n_out,),
+    }
 
 
 def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict) -> Setup:
@@ -103,8 +108,7 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
         raise BadParams("mlp-backward: cross_entropy needs at least 2 outputs")
     wrt = choose(rng, params, "wrt", PARAMETERS)
     sizes = (n_in, n_hidden, n_out)
-    setup = Setup(activation, loss, sizes, wrt, ())
-    return Setup(activation, loss, sizes, wrt, random_index(rng, setup.shape_of(wrt)))
+    return Setup(activation, loss, sizes, wrt, random_index(rng, shapes(sizes)[wrt]))
 
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
