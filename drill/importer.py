@@ -8,6 +8,7 @@ written until the whole input has been read and every deck has passed the same c
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import tempfile
 import unicodedata
@@ -83,23 +84,30 @@ def _deck_from_text(text: AnkiText, path: Path, deck_id: str | None, title: str 
     title = title or _title_from(text.deck) or _title_from_stem(path.stem)
     if not text.rows:
         raise ImportFailed(f"{path}: no notes found")
-    sides = [_sides(row, text.html) for row in text.rows]
-    ids = _unique_ids(q for q, _ in sides)
+    notes = [_note_text(row, text.html) for row in text.rows]
+    ids = _unique_ids(q for q, _, _ in notes)
     cards = tuple(
-        Card(deck_id, card_id, q=q, a=a, tags=row.tags)
-        for card_id, (q, a), row in zip(ids, sides, text.rows, strict=True)
+        Card(deck_id, card_id, q=q, a=a, tags=row.tags, ref=ref)
+        for card_id, (q, a, ref), row in zip(ids, notes, text.rows, strict=True)
     )
     return Deck(deck_id, title, cards, tags=text.tags)
 
 
-def _sides(row: Row, html: bool) -> tuple[str, str]:
-    """Front and back as Markdown; HTML that holds no text (`<br>`, `<div></div>`) is refused."""
-    convert = html_to_markdown if html else str.strip
-    front, back = convert(row.front), convert(row.back)
+# `drill export` ends the back of a CSV note with the card's reference in this paragraph.
+_REFERENCE = re.compile(r'\s*<p class="reference">([^<]*)</p>\s*$')
+
+
+def _note_text(row: Row, is_html: bool) -> tuple[str, str, str | None]:
+    """Front, back (as Markdown) and reference of a row; a side without text is refused."""
+    back, ref = row.back, None
+    if is_html and (match := _REFERENCE.search(back)):
+        back, ref = back[: match.start()], html.unescape(match.group(1)).strip() or None
+    convert = html_to_markdown if is_html else str.strip
+    front, back = convert(row.front), convert(back)
     for name, side in (("front", front), ("back", back)):
         if not side:
             raise RowError(f"the {name} has no text", row.line, row.number)
-    return front, back
+    return front, back, ref
 
 
 def _title_from(anki_deck: str | None) -> str | None:

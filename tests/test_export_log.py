@@ -1,0 +1,124 @@
+"""`drill log export`: the review history as a revlog CSV for FSRS tools, or as JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+from export_samples import write_deck_folder
+from typer.testing import CliRunner
+
+from drill.cli import app
+from drill.export.revlog import REVLOG_COLUMNS, card_number
+from drill.model import CardState, Rating
+from drill.store import CardRecord, Review, Store, to_ms
+
+runner = CliRunner()
+T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+RENAMED_DECK = """\
+id: ml
+title: Machine learning
+cards:
+  - id: relu
+    was: [rectifier]
+    q: What is ReLU?
+    a: max(0, x)
+"""
+
+
+def review(key, minutes, rating, before, duration=4200):
+    at = T0 + timedelta(minutes=minutes)
+    return Review(
+        key=key,
+        reviewed_at=at,
+        rating=rating,
+        state_before=before,
+        state_after=CardState.REVIEW,
+        due_after=at + timedelta(days=1),
+        duration_ms=duration,
+    )
+
+
+def record_history():
+    """Four reviews, the last one undone; one under a card's old id."""
+    with Store.open() as store:
+        for item in (
+            review("ml/rectifier", 0, Rating.AGAIN, CardState.NEW),
+            review("ml/relu", 10, Rating.GOOD, CardState.LEARNING, duration=None),
+            review("ml/other", 20, Rating.EASY, CardState.NEW),
+        ):
+            store.record(item, CardRecord(key=item.key, state=CardState.REVIEW))
+        last = review("ml/relu", 30, Rating.HARD, CardState.REVIEW)
+        undone_id = store.record(last, CardRecord(key=last.key, state=CardState.REVIEW))
+        store.undo(undone_id, T0 + timedelta(minutes=31))
+
+
+def test_csv_has_the_revlog_columns_and_leaves_undone_reviews_out(tmp_path):
+    record_history()
+    folder = write_deck_folder(tmp_path, RENAMED_DECK)
+    out = tmp_path / "revlog.csv"
+    result = runner.invoke(app, ["log", "export", "-o", str(out), "--decks", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Wrote 3 reviews to {out}.\n"
+
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert tuple(rows[0]) == REVLOG_COLUMNS
+    relu = str(card_number("ml/relu"))
+    assert rows == [
+        {
+            "card_id": relu,  # logged as ml/rectifier, the card's old id
+            "review_time": str(to_ms(T0)),
+            "review_rating": "1",
+            "review_state": "0",
+            "review_duration": "4200",
+        },
+        {
+            "card_id": relu,
+            "review_time": str(to_ms(T0 + timedelta(minutes=10))),
+            "review_rating": "3",
+            "review_state": "1",
+            "review_duration": "",
+        },
+        {
+            "card_id": str(card_number("ml/other")),
+            "review_time": str(to_ms(T0 + timedelta(minutes=20))),
+            "review_rating": "4",
+            "review_state": "0",
+            "review_duration": "4200",
+        },
+    ]
+
+
+def test_jsonl_keeps_every_review_with_undone_ones_flagged():
+    record_history()
+    result = runner.invoke(app, ["log", "export", "--format", "jsonl"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["key"], r["rating"], r["undone"]) for r in records] == [
+        ("ml/rectifier", 1, False),
+        ("ml/relu", 3, False),
+        ("ml/other", 4, False),
+        ("ml/relu", 2, True),
+    ]
+    assert records[1]["card_id"] == card_number("ml/relu")
+    assert result.stderr == "Wrote 4 reviews to -.\n"
+
+
+def test_card_numbers_are_stable_positive_and_distinct():
+    assert card_number("ml/relu") == card_number("ml/relu")
+    assert card_number("ml/relu") != card_number("ml/relu2")
+    assert 0 < card_number("ml/relu") < 2**48
+
+
+def test_an_existing_log_file_is_kept_without_force(tmp_path):
+    out = tmp_path / "log.jsonl"
+    out.write_text("mine\n")
+    result = runner.invoke(app, ["log", "export", "-o", str(out)])
+    assert result.exit_code == 1
+    assert out.read_text() == "mine\n"
+    forced = runner.invoke(app, ["log", "export", "-o", str(out), "--force"])
+    assert forced.exit_code == 0
+    assert out.read_text() == ""  # jsonl from the suffix, and no reviews yet
