@@ -282,3 +282,22 @@ def test_slips_are_named_for_common_mistakes():
     ex = registry.make("dropout", 0, params={"ask": "forward"})
     times_p = ex.slips["multiplied by p instead of dividing"]
     assert check(format_value(times_p), ex).slip == "multiplied by p instead of dividing"
+
+
+# --- the built-in compute deck -------------------------------------------------------------------
+
+
+def test_compute_deck_uses_every_generator_with_valid_params():
+    from drill.decks import load_deck
+    from drill.model import CardType
+    from drill.paths import builtin_decks_dir
+
+    deck = load_deck(builtin_decks_dir() / "compute.yaml")
+    assert deck.id == "compute"
+    assert {card.type for card in deck.cards} == {CardType.COMPUTE}
+    assert {card.generator for card in deck.cards} == set(registry.names())
+    for card in deck.cards:
+        assert card.q and card.ref and card.tags, card.id
+        if card.generator in MINE:
+            exercise = registry.make(card.generator, 0, card.params)
+            assert exercise.generator == card.generator
