@@ -8,6 +8,7 @@ array shapes, gradients written out by hand, optimizer rules coded afresh.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 
@@ -298,6 +299,7 @@ def test_compute_deck_uses_every_generator_with_valid_params():
     assert {card.generator for card in deck.cards} == set(registry.names())
     for card in deck.cards:
         assert card.q and card.ref and card.tags, card.id
-        if card.generator in MINE:
+        # Generators still being written are skipped until their module exists.
+        if importlib.util.find_spec(registry.info(card.generator).module) is not None:
             exercise = registry.make(card.generator, 0, card.params)
             assert exercise.generator == card.generator
