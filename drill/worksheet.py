@@ -122,9 +122,21 @@ def _indent(lines: Iterable[str], prefix: str = "   ") -> list[str]:
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
 
+# A line starting like a list item ("1. conv", "- x") would start a list mid-paragraph.
+_MD_LIST_START = re.compile(r"^(\d+)([.)])|^([-+])(?=\s)")
+
+
+def _escape_list_start(match: re.Match[str]) -> str:
+    number, mark, bullet = match.groups()
+    return f"{number}\\{mark}" if number else f"\\{bullet}"
+
+
 def _md_escape(text: str) -> str:
     """Text shown as itself in Markdown: specials escaped, each line break kept."""
-    lines = [_MD_SPECIAL.sub(r"\\\1", line.strip()) for line in text.splitlines()]
+    lines = []
+    for line in text.splitlines():
+        line = _MD_SPECIAL.sub(r"\\\1", line.strip())
+        lines.append(_MD_LIST_START.sub(_escape_list_start, line))
     return "\\\n".join(line for line in lines if line)
 
 

@@ -120,6 +120,7 @@ def test_markdown_worksheet():
     assert "## Answers" in text
     assert text.count("```text") == 2 and text.count("```") == 4
     assert "r\\_l" in text  # Markdown specials in questions are escaped
+    assert "\\\n1\\. conv" in text  # and a numbered layer does not start a list
 
 
 def test_unknown_name_gets_a_did_you_mean():
