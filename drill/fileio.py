@@ -32,8 +32,6 @@ def atomic_writer(path: Path, *, force: bool = False) -> Iterator[IO[bytes]]:
     """A binary file that becomes `path` when the block ends without an exception."""
     path = Path(path)
     refuse_existing(path, force=force)
-    if not path.parent.is_dir():
-        raise DrillError(f"{path.parent}: no such folder")
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(temp_name)
     try:
@@ -48,7 +46,11 @@ def atomic_writer(path: Path, *, force: bool = False) -> Iterator[IO[bytes]]:
 
 
 def refuse_existing(path: Path, *, force: bool) -> None:
-    """Fail early, before any work is done, when `path` exists and `force` is off."""
+    """Fail early, before any work is done, when `path` cannot or must not be written."""
+    if path.is_dir():
+        raise DrillError(f"{path} is a folder; name a file to write")
+    if not path.parent.is_dir():
+        raise DrillError(f"{path.parent}: no such folder")
     if path.exists() and not force:
         raise OutputExists(f"{path} already exists (use --force to overwrite it)")
 

@@ -244,6 +244,13 @@ def test_an_interrupted_forced_write_keeps_the_old_file(folder):
     assert [p.name for p in folder.iterdir()] == ["out.bin"]
 
 
+def test_a_missing_folder_or_a_folder_as_target_is_refused(folder):
+    with pytest.raises(DrillError, match="no such folder"):
+        atomic_write(folder / "missing" / "out.md", "x")
+    with pytest.raises(DrillError, match="is a folder"):
+        atomic_write(folder, "x", force=True)
+
+
 def test_export_checks_the_target_before_doing_any_work(tmp_path):
     target = tmp_path / "sheet.md"
     target.write_text("keep me")

@@ -31,7 +31,8 @@ BACK = """{{FrontSide}}
 <div class="key">{{Key}}</div>"""
 
 # Colours are variables so that night mode only swaps the palette. Anki marks night mode
-# with `.nightMode` (current desktop and mobile) or `.night_mode` (older versions).
+# with `.nightMode` (current versions) or `.night_mode` (older ones and AnkiDroid), on the
+# card itself or on an element around it.
 CSS = """\
 .card {
   --fg: #1f2328; --bg: #fbfbf8; --muted: #6a6f76; --code-bg: rgba(127, 127, 127, 0.12);
@@ -41,7 +42,7 @@ CSS = """\
   color: var(--fg); background-color: var(--bg);
   max-width: 42em; margin: 0 auto; padding: 0 0.6em;
 }
-.card.nightMode, .nightMode .card, .night_mode .card {
+.card.nightMode, .card.night_mode, .nightMode .card, .night_mode .card {
   --fg: #e6e6e3; --bg: #1e1f22; --muted: #9aa0a6; --accent: #6cb6ff;
 }
 .question { font-weight: 600; }
