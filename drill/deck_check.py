@@ -79,7 +79,7 @@ class DeckChecker:
 
     def title(self, node: Node | None) -> str | None:
         title = self.text(node, "title")
-        if title is not None and "\n" in title.strip():
+        if title is not None and len(title.strip().splitlines()) > 1:
             # Titles head tables and Anki deck names: one line each.
             self.error(node, "'title' must be one line")
             return None

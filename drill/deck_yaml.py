@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -27,7 +27,8 @@ from drill.errors import DeckError
 MAX_DECK_BYTES = 5 * 1024 * 1024
 """Deck files above this size are refused before they are read (the config may lower it)."""
 MAX_DEPTH = 32
-MAX_NODES = 200_000
+MAX_NODES = 300_000  # about 25,000 cards: far above any real deck, and ~50 MB at most
+_CHUNK = 64 * 1024
 _MAX_NUMBER_CHARS = 100  # longer numerals are refused: int() on them is slow, and no param needs it
 
 # The C parser when PyYAML was built with libyaml; the pure-Python one otherwise.
@@ -105,13 +106,26 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         if size > max_bytes:
             raise _too_large(path, size, max_bytes)
         with path.open("rb") as handle:
-            # Read one byte past the limit: the file may have grown, or not be a regular file.
-            data = handle.read(max_bytes + 1)
+            data = _read_at_most(handle, max_bytes + 1)
     except OSError as error:
         raise DeckError(f"cannot read: {error.strerror or error}", str(path)) from None
     if len(data) > max_bytes:
         raise _too_large(path, len(data), max_bytes)
     return data
+
+
+def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """Up to `limit` bytes, in chunks: the file may have grown since stat, or be a pipe,
+    and one read(limit) would allocate the whole limit even for a small file."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = handle.read(min(_CHUNK, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _too_large(path: Path, size: int, max_bytes: int) -> DeckError:
@@ -222,7 +236,7 @@ class _Composer:
     def _add(self, node: Node) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise DeckError(f"more than {MAX_NODES} YAML values", self.path, node.line)
+            raise DeckError(f"more than {MAX_NODES} YAML values", self.path, node.line, node.column)
         if self.stack:
             self.stack[-1].children.append(node)
         else:
@@ -258,6 +272,9 @@ def _syntax_error(error: yaml.YAMLError, text: str, path: Path | str) -> DeckErr
         return DeckError(message, str(path), mark.line + 1, indent.index("\t") + 1)
     problem = getattr(error, "problem", None) or "syntax error"
     context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and context_mark is not None and context_mark.line != mark.line:
+        context += f" started at line {context_mark.line + 1}"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     return DeckError(message, str(path), mark.line + 1, mark.column + 1)
 
