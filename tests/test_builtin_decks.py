@@ -1,0 +1,125 @@
+"""The built-in decks: each lints clean and meets the content rules every card must keep.
+
+Plain yaml.safe_load is used wherever the loader is not the point, so a loader bug cannot
+hide a content problem (and the other way round).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from drill.decks import check_deck, load_collection
+from drill.model import CardType
+from drill.paths import builtin_decks_dir
+
+MAX_ANSWER_WORDS = 120  # longer answers should be split into several cards
+MIN_DECKS = 14
+MIN_BASIC_CARDS = 250
+
+DECK_FILES = sorted(builtin_decks_dir().glob("*.yaml"))
+
+
+@cache
+def raw_deck(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+def is_basic(card: dict[str, Any]) -> bool:
+    return card.get("type", CardType.BASIC.value) == CardType.BASIC.value
+
+
+def basic_cards(path: Path) -> list[dict[str, Any]]:
+    return [card for card in raw_deck(path)["cards"] if is_basic(card)]
+
+
+def normalised(text: str) -> str:
+    """Answers that differ only in spacing or case count as the same answer."""
+    return " ".join(text.split()).casefold()
+
+
+def test_builtin_decks_are_found():
+    assert DECK_FILES, f"no *.yaml in {builtin_decks_dir()}"
+
+
+@pytest.fixture(params=DECK_FILES, ids=lambda path: path.stem)
+def deck_file(request) -> Path:
+    return request.param
+
+
+def test_deck_lints_clean(deck_file):
+    deck, errors = check_deck(deck_file)
+    assert [str(error) for error in errors] == []
+    assert deck is not None and deck.cards
+
+
+def test_deck_id_matches_file_name(deck_file):
+    # One deck per file, named after its id, so `drill show DECK/CARD` points at the file.
+    assert raw_deck(deck_file)["id"] == deck_file.stem
+
+
+def test_card_ids_are_unique_within_deck(deck_file):
+    counts = Counter(card["id"] for card in raw_deck(deck_file)["cards"])
+    assert [card_id for card_id, n in counts.items() if n > 1] == []
+
+
+def test_every_card_has_ref_and_tags(deck_file):
+    cards = raw_deck(deck_file)["cards"]
+    assert [card["id"] for card in cards if not str(card.get("ref") or "").strip()] == []
+    assert [card["id"] for card in cards if not card.get("tags")] == []
+
+
+def test_basic_cards_have_question_and_answer(deck_file):
+    empty = [
+        card["id"]
+        for card in basic_cards(deck_file)
+        if not str(card.get("q") or "").strip() or not str(card.get("a") or "").strip()
+    ]
+    assert empty == []
+
+
+def test_answers_are_short(deck_file):
+    too_long = {
+        card["id"]: words
+        for card in basic_cards(deck_file)
+        if (words := len(str(card.get("a") or "").split())) > MAX_ANSWER_WORDS
+    }
+    assert too_long == {}
+
+
+def test_deck_ids_are_unique():
+    counts = Counter(raw_deck(path)["id"] for path in DECK_FILES)
+    assert [deck_id for deck_id, n in counts.items() if n > 1] == []
+
+
+def test_no_answer_is_repeated():
+    owners: dict[str, list[str]] = {}
+    for path in DECK_FILES:
+        deck_id = raw_deck(path)["id"]
+        for card in basic_cards(path):
+            owners.setdefault(normalised(str(card["a"])), []).append(f"{deck_id}/{card['id']}")
+    assert [keys for keys in owners.values() if len(keys) > 1] == []
+
+
+def test_collection_loads_every_builtin_deck():
+    # What `drill study` sees with an empty DRILL_HOME: all built-in decks and no warnings.
+    collection = load_collection()
+    assert [str(error) for error in collection.errors] == []
+    assert sorted(deck.id for deck in collection.decks) == sorted(
+        raw_deck(path)["id"] for path in DECK_FILES
+    )
+
+
+def test_enough_decks():
+    assert len(DECK_FILES) >= MIN_DECKS
+
+
+def test_enough_basic_cards():
+    total = sum(len(basic_cards(path)) for path in DECK_FILES)
+    assert total >= MIN_BASIC_CARDS
