@@ -31,18 +31,18 @@ ForceOption = Annotated[
 
 @app.command()
 def export(
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="File to write; '-' writes text formats to standard output."
+        ),
+    ],
     decks: Annotated[
         list[str] | None,
         typer.Argument(
             help="Deck ids (or unique prefixes); all decks when none.", show_default=False
         ),
     ] = None,
-    output: Annotated[
-        Path,
-        typer.Option(
-            "--output", "-o", help="File to write; '-' writes text formats to standard output."
-        ),
-    ] = ...,  # type: ignore[assignment]  # required: Typer reads `...` as "no default"
     fmt: Annotated[
         Format | None,
         typer.Option(
