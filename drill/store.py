@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -187,20 +187,32 @@ class Store:
             self.db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
+        except sqlite3.DatabaseError as error:
+            raise database_error(self.path, error) from None
+        try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             # FULL: a review is on disk when record() returns, even if the power fails next.
             self.db.execute("PRAGMA synchronous = FULL")
             migrate(self.db, self.path)
-        except sqlite3.DatabaseError as error:
-            raise _corrupt(self.path, error) from None
+        except BaseException as error:
+            self.db.close()
+            if isinstance(error, sqlite3.DatabaseError):
+                raise database_error(self.path, error) from None
+            raise
 
     @classmethod
     def open(cls, path: Path | None = None) -> Store:
         from drill.paths import get_paths
 
-        return cls(path or get_paths().database)
+        store = cls(path or get_paths().database)
+        try:
+            _daily_backup(store)
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def close(self) -> None:
         self.db.close()
@@ -318,8 +330,10 @@ class Store:
     ) -> Iterator[Review]:
         where, args = [], []
         if key is not None:
-            where.append("r.key = ?")
-            args.append(key)
+            # A renamed card's history includes the reviews logged under its old keys.
+            keys = self.history_keys(key)
+            where.append(f"r.key IN ({', '.join('?' * len(keys))})")
+            args.extend(keys)
         if not include_undone:
             where.append("u.review_id IS NULL")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
@@ -342,6 +356,68 @@ class Store:
             (to_ms(since),),
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    # -- renamed cards (`was:` in a deck) ----------------------------------------------
+    # The review log stays append-only: old rows keep the key they were logged under, the
+    # `renamed` table links an old key to the current one, and only the card_state row moves.
+
+    def follow_renames(self, renames: Mapping[str, str], now: datetime | None = None) -> list[str]:
+        """Carry history from old keys to the current ones (old key -> new key).
+
+        Cheap when there is nothing new to link. Returns the old keys linked by this call.
+        """
+        linked = self.renamed()
+        todo = {
+            old: new
+            for old, new in renames.items()
+            if old != new and linked.get(old) != new and self._has_history(old)
+        }
+        if not todo:
+            return []
+        at = to_ms(now or datetime.now(UTC))
+        with self.write() as db:
+            for old, new in todo.items():
+                # `new` is a current card again: a link from it would make a cycle.
+                db.execute("DELETE FROM renamed WHERE old_key = ?", (new,))
+                db.execute(
+                    "INSERT OR REPLACE INTO renamed (old_key, new_key, renamed_at)"
+                    " VALUES (?, ?, ?)",
+                    (old, new, at),
+                )
+                # A card studied under its new key already keeps that state.
+                if self.card(new) is None:
+                    db.execute("UPDATE card_state SET key = ? WHERE key = ?", (new, old))
+        return sorted(todo)
+
+    def renamed(self) -> dict[str, str]:
+        """Every old key linked to a newer one."""
+        return dict(self.db.execute("SELECT old_key, new_key FROM renamed"))
+
+    def history_keys(self, key: str) -> list[str]:
+        """The key and every key it was renamed from, directly or through older renames."""
+        sources: dict[str, list[str]] = {}
+        for old, new in self.renamed().items():
+            sources.setdefault(new, []).append(old)
+        keys, todo = [key], [key]
+        while todo:
+            for old in sources.get(todo.pop(), []):
+                if old not in keys:
+                    keys.append(old)
+                    todo.append(old)
+        return keys
+
+    def keys_with_history(self) -> set[str]:
+        """Every key with a review or a schedule, whether or not a deck still has it."""
+        rows = self.db.execute("SELECT key FROM card_state UNION SELECT key FROM review_log")
+        return {row[0] for row in rows}
+
+    def _has_history(self, key: str) -> bool:
+        row = self.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM card_state WHERE key = ?)"
+            " OR EXISTS (SELECT 1 FROM review_log WHERE key = ?)",
+            (key, key),
+        ).fetchone()
+        return bool(row[0])
 
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -373,6 +449,13 @@ def _refuse_foreign_file(path: Path) -> None:
         header = handle.read(len(_SQLITE_HEADER))
     if header != _SQLITE_HEADER:
         raise _corrupt(path, "not an SQLite database")
+
+
+def database_error(path: Path, error: sqlite3.DatabaseError) -> StoreError:
+    """A clear message for an SQLite error: damage points to the backups, the rest is shown."""
+    if isinstance(error, sqlite3.OperationalError):  # locked, read-only, disk full, no access
+        return StoreError(f"{path}: {error}")
+    return _corrupt(path, error)
 
 
 def _corrupt(path: Path, detail: object) -> StoreError:
@@ -442,6 +525,15 @@ def _before_migration(path: Path, db: sqlite3.Connection) -> None:
     backup.before_migration(path, db)
 
 
+def _daily_backup(store: Store) -> None:
+    """Hook for the first-use-of-the-day backup of the user's database (see drill.backup)."""
+    try:
+        from drill import backup
+    except ImportError:  # pragma: no cover - backup support not installed
+        return
+    backup.daily_backup(store.path, store.db)
+
+
 @migration
 def m001_initial(db: sqlite3.Connection) -> None:
     db.execute(
@@ -488,4 +580,52 @@ def m001_initial(db: sqlite3.Connection) -> None:
             review_id INTEGER PRIMARY KEY REFERENCES review_log (id),
             undone_at INTEGER NOT NULL
         )"""
+    )
+
+
+@migration
+def m002_renamed(db: sqlite3.Connection) -> None:
+    """Links from the old key of a renamed card (`was:`) to its current key."""
+    db.execute(
+        """CREATE TABLE renamed (
+            old_key TEXT PRIMARY KEY,
+            new_key TEXT NOT NULL,
+            renamed_at INTEGER NOT NULL
+        )"""
+    )
+
+
+@migration
+def m003_retention_log(db: sqlite3.Connection) -> None:
+    """A narrow copy of each review of a card in the review state, for true retention.
+
+    It holds what retention needs and the log row keeps only as JSON: the card's previous
+    review and the due date it had then (the `previous` snapshot). Clustered by time, one
+    study day is one range read, so `drill stats` stays fast on a million reviews. A
+    trigger fills it as reviews are appended; the log itself is untouched.
+    """
+    db.execute(
+        """CREATE TABLE review_retention (
+            reviewed_at INTEGER NOT NULL,
+            review_id INTEGER NOT NULL REFERENCES review_log (id),
+            rating INTEGER NOT NULL,
+            last_review INTEGER,
+            due INTEGER,
+            PRIMARY KEY (reviewed_at, review_id)
+        ) WITHOUT ROWID"""
+    )
+    db.execute(
+        """CREATE TRIGGER review_retention_fill AFTER INSERT ON review_log
+        WHEN NEW.state_before = 2
+        BEGIN
+            INSERT INTO review_retention (reviewed_at, review_id, rating, last_review, due)
+            VALUES (NEW.reviewed_at, NEW.id, NEW.rating,
+                    json_extract(NEW.previous, '$.last_review'),
+                    json_extract(NEW.previous, '$.due'));
+        END"""
+    )
+    db.execute(
+        "INSERT INTO review_retention (reviewed_at, review_id, rating, last_review, due)"
+        " SELECT reviewed_at, id, rating, json_extract(previous, '$.last_review'),"
+        " json_extract(previous, '$.due') FROM review_log WHERE state_before = 2"
     )

@@ -7,6 +7,7 @@ from drill.cli import (  # noqa: F401  (each module registers its commands)
     decks_cmd,
     export_cmd,
     gen_cmd,
+    maintenance_cmd,
     paths_cmd,
     study_cmd,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from typing import Any
 
@@ -12,13 +13,20 @@ from drill.errors import DrillError
 
 
 class DrillGroup(TyperGroup):
-    """Turns every DrillError raised by a command into one clean `Error: …` line, exit 1."""
+    """Turns every DrillError (and database damage) into one clean `Error: …` line, exit 1."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DrillError as error:
             print(f"Error: {error}", file=sys.stderr)
+            raise typer.Exit(1) from error
+        except sqlite3.DatabaseError as error:
+            # Damage SQLite finds only when a page is read, after the store opened cleanly.
+            from drill.paths import get_paths
+            from drill.store import database_error
+
+            print(f"Error: {database_error(get_paths().database, error)}", file=sys.stderr)
             raise typer.Exit(1) from error
 
 

@@ -31,3 +31,20 @@ def load_decks(extra: list[Path] | None):
     for error in collection.errors:
         warn(str(error))
     return collection
+
+
+def open_store(collection):
+    """The user's database, with history carried over to cards renamed with `was:`.
+
+    This is where decks meet the store: a rename is linked the first time a command that
+    reads both sees it (see Store.follow_renames).
+    """
+    from drill.store import Store
+
+    store = Store.open()
+    try:
+        store.follow_renames(collection.renames())
+    except BaseException:
+        store.close()
+        raise
+    return store

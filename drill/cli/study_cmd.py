@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from drill.cli.app import app
-from drill.cli.common import DecksOption, load_decks
+from drill.cli.common import DecksOption, load_decks, open_store
 
 DeckArgs = Annotated[
     list[str] | None,
@@ -42,7 +42,6 @@ def study(
     from drill.config import load_config
     from drill.selection import select_cards
     from drill.session import Session, utc_now
-    from drill.store import Store
     from drill.ui.keys import Keys
     from drill.ui.study import StudyScreen, render_summary
 
@@ -50,7 +49,7 @@ def study(
     cards = select_cards(collection, decks or (), tag or ())
     config = load_config()
     console = Console(highlight=False)
-    with Store.open() as store:
+    with open_store(collection) as store:
         session = Session(store, cards, config, new_limit=new, limit=limit)
         if session.next_card() is None:
             from drill.ui.study import next_due_text
@@ -69,14 +68,13 @@ def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None
     from drill.queue import count_due, day_start
     from drill.selection import select_cards
     from drill.session import utc_now
-    from drill.store import Store
     from drill.ui.tables import due_table
 
     collection = load_decks(extra)
     cards = select_cards(collection, decks or (), tag or ())
     config = load_config()
     now = utc_now()
-    with Store.open() as store:
+    with open_store(collection) as store:
         records = store.cards()
         done_today = store.counts_since(day_start(now, config.rollover_hour))
     by_deck: dict[str, list] = {}
@@ -102,14 +100,14 @@ def show(
     extra: DecksOption = None,
 ) -> None:
     """Show a card, its schedule and its review history (compute cards: rebuild an exercise)."""
-    from drill.store import Store
     from drill.ui.tables import show_card, show_exercise
 
-    card = load_decks(extra).card(key)
+    collection = load_decks(extra)
+    card = collection.card(key)
     if seed is not None:
         show_exercise(card, seed)
         return
-    with Store.open() as store:
+    with open_store(collection) as store:
         show_card(card, store.card(card.key), store.reviews(card.key))
 
 
@@ -133,10 +131,10 @@ def unsuspend(
 
 def _set_suspended(names: list[str], suspended: bool, extra) -> None:
     from drill.selection import resolve_keys
-    from drill.store import Store
 
-    keys = resolve_keys(load_decks(extra), names)
-    with Store.open() as store:
+    collection = load_decks(extra)
+    keys = resolve_keys(collection, names)
+    with open_store(collection) as store:
         changed = store.set_suspended(keys, suspended)
     verb = "Suspended" if suspended else "Unsuspended"
     typer.echo(f"{verb} {changed} card{'s' * (changed != 1)}.")

@@ -6,6 +6,7 @@ session can be scripted: an empty line reveals, a digit grades, `u`, `s`, `q` as
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from typing import TextIO
@@ -17,6 +18,10 @@ ENTER = ""
 class Keys:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdin
+        if isinstance(self.stream, io.TextIOWrapper):
+            # Bytes that are not text in the locale's encoding (a stray paste, a binary pipe)
+            # read as U+FFFD instead of ending the session with a UnicodeDecodeError.
+            self.stream.reconfigure(errors="replace")
         try:
             self.is_tty = self.stream.isatty()
         except (AttributeError, ValueError):

@@ -1,0 +1,345 @@
+"""Copies of the database: before every migration, at the first use of each day, and by hand.
+
+Copies are made with SQLite's online backup API, which reads one consistent snapshot even
+while another drill process is writing, into the `backups` folder of the data dir, named by
+their UTC time and why they were made: `drill-20260302T090000Z-daily.db`. The newest KEEP
+copies stay; files with other names in that folder are never touched.
+
+A copy is written under a temporary name, checked, and only then renamed, so a crash never
+leaves half a copy that looks like a backup. A damaged database is never copied: seven
+copies of a broken file would push out the last good ones.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+import uuid
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from drill.errors import StoreError
+from drill.paths import get_paths
+from drill.store import APPLICATION_ID, BUSY_TIMEOUT_MS, Store, database_error
+
+KEEP = 7
+"""How many copies stay in the backups folder."""
+_STALE_PARTIAL_SECONDS = 3600  # a temporary copy this old belongs to a process that died
+_NAME = re.compile(
+    r"^drill-(?P<stamp>\d{8}T\d{6}Z)-(?P<reason>[a-z]+(?:-[a-z]+)*)(?:-(?P<n>\d+))?\.db$"
+)
+_STAMP = "%Y%m%dT%H%M%SZ"
+_PARTIAL = ".partial-"
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class Reason(StrEnum):
+    """Why a copy was made; part of its file name."""
+
+    DAILY = "daily"
+    MANUAL = "manual"
+    MIGRATION = "before-migration"
+    RESTORE = "before-restore"
+
+
+class BackupFailed(StoreError):
+    """A copy could not be written (disk full, no permission)."""
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    made_at: datetime  # UTC, to the second
+    reason: str
+    number: int = 0  # tells apart copies made in the same second for the same reason
+
+
+# Where copies live and which exist
+
+
+def backups_folder(database: Path) -> Path:
+    """get_paths().backups for the user's database; a `backups` folder beside any other."""
+    paths = get_paths()
+    return paths.backups if Path(database) == paths.database else Path(database).parent / "backups"
+
+
+def list_backups(folder: Path) -> list[Backup]:
+    """The copies in `folder`, oldest first. Files of other names are ignored."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    found = []
+    for name in names:
+        match = _NAME.match(name)
+        if match:
+            made_at = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=UTC)
+            found.append(Backup(folder / name, made_at, match["reason"], int(match["n"] or 0)))
+    return sorted(found, key=lambda b: (b.made_at, b.number, b.path.name))
+
+
+def find_backup(name: Path, folder: Path) -> Path:
+    """The file `name` as given, or else a copy of that name in the backups folder."""
+    if name.exists() or name.parent != Path("."):
+        return name
+    in_folder = folder / name.name
+    return in_folder if in_folder.exists() else name
+
+
+# Making copies
+
+
+def make_backup(
+    source: sqlite3.Connection, folder: Path, reason: Reason, now: datetime | None = None
+) -> Backup:
+    """Copy the open database into `folder`, then keep only the newest KEEP copies.
+
+    Raises StoreError if the database is damaged (nothing is copied or removed then) and
+    BackupFailed if the copy cannot be written.
+    """
+    problem = _quick_check(source)
+    if problem:
+        raise StoreError(
+            f"{_file_of(source)} is damaged ({problem}). No backup was made and the ones in "
+            f"{folder} were kept; restore one with `drill restore FILE` (see drill backup --list)."
+        )
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f"{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex}.db"
+        try:
+            _copy(source, partial)
+            target = _free_name(folder, now, reason)
+            # Two processes may pick the same free name in the same second; both copies are
+            # equally recent snapshots, so whichever rename lands last is as good.
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+    except (OSError, sqlite3.Error) as error:
+        raise BackupFailed(f"could not write a backup in {folder}: {error}") from None
+    prune(folder)
+    match = _NAME.match(target.name)
+    return Backup(target, now, str(reason), int(match["n"] or 0) if match else 0)
+
+
+def _copy(source: sqlite3.Connection, target_path: Path) -> None:
+    target = sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+        # The copy leaves WAL mode: one self-contained file, nothing beside it to lose.
+        target.execute("PRAGMA journal_mode = DELETE")
+        problem = _quick_check(target)
+    finally:
+        target.close()
+    if problem:
+        raise sqlite3.DatabaseError(f"the copy failed its check: {problem}")
+
+
+def _free_name(folder: Path, now: datetime, reason: Reason) -> Path:
+    stamp = now.strftime(_STAMP)
+    number = 0
+    while True:
+        suffix = f"-{number}" if number else ""
+        path = folder / f"drill-{stamp}-{reason}{suffix}.db"
+        if not path.exists():
+            return path
+        number += 1
+
+
+def prune(folder: Path, keep: int = KEEP) -> list[Path]:
+    """Remove all but the newest `keep` copies, and temporary files left by a crash."""
+    removed = []
+    backups = list_backups(folder)
+    for backup in backups[: max(0, len(backups) - keep)]:
+        backup.path.unlink(missing_ok=True)  # another process may have pruned it already
+        removed.append(backup.path)
+    for partial in stale_partials(folder):
+        partial.unlink(missing_ok=True)
+        removed.append(partial)
+    return removed
+
+
+def stale_partials(folder: Path) -> list[Path]:
+    """Temporary copies old enough that the process writing them must have died."""
+    try:
+        entries = list(folder.iterdir())
+    except FileNotFoundError:
+        return []
+    cutoff = time.time() - _STALE_PARTIAL_SECONDS
+    stale = []
+    for entry in entries:
+        try:
+            if entry.name.startswith(_PARTIAL) and entry.stat().st_mtime < cutoff:
+                stale.append(entry)
+        except FileNotFoundError:
+            continue
+    return stale
+
+
+def before_migration(path: Path, db: sqlite3.Connection) -> Backup:
+    """Called by the store before it changes the schema; a failure stops the migration."""
+    return make_backup(db, backups_folder(path), Reason.MIGRATION)
+
+
+def daily_backup(path: Path, db: sqlite3.Connection, now: datetime | None = None) -> Backup | None:
+    """At the first use of each local day, copy a database that holds any history.
+
+    A copy that cannot be written does not stop the user from studying: `drill doctor`
+    reports backups that fall behind. A damaged database does stop it (StoreError).
+    """
+    now = now or datetime.now(UTC)
+    folder = backups_folder(path)
+    today = now.astimezone().date()
+    if any(b.made_at.astimezone().date() == today for b in list_backups(folder)):
+        return None
+    if not _has_history(db):
+        return None
+    try:
+        return make_backup(db, folder, Reason.DAILY, now)
+    except BackupFailed:
+        return None
+
+
+def _has_history(db: sqlite3.Connection) -> bool:
+    row = db.execute(
+        "SELECT EXISTS (SELECT 1 FROM review_log) OR EXISTS (SELECT 1 FROM card_state)"
+    ).fetchone()
+    return bool(row[0])
+
+
+def _quick_check(db: sqlite3.Connection) -> str | None:
+    """None for a sound database, else the first problem SQLite finds, on one line."""
+    try:
+        result = str(db.execute("PRAGMA quick_check(1)").fetchone()[0])
+    except sqlite3.DatabaseError as error:
+        result = str(error)
+    return None if result == "ok" else _one_line(result)
+
+
+def _one_line(report: str) -> str:
+    lines = [line for line in report.splitlines() if line.strip() and not line.startswith("***")]
+    return "; ".join(lines) or report.strip()
+
+
+def _file_of(db: sqlite3.Connection) -> str:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return row[2] or "the database"
+
+
+# Checking and restoring
+
+
+def database_problem(path: Path, thorough: bool = False) -> str | None:
+    """Why `path` is not a sound drill database, or None. Opens it read-only.
+
+    `thorough` runs SQLite's full integrity check instead of the quick one.
+    """
+    if not path.is_file():
+        return "no such file"
+    with path.open("rb") as handle:
+        if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+            return "not an SQLite database"
+    try:
+        with open_existing(path) as db:
+            return _drill_problem(db, thorough)
+    except sqlite3.DatabaseError as error:
+        return str(error)
+
+
+def _drill_problem(db: sqlite3.Connection, thorough: bool) -> str | None:
+    if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        return "an SQLite file of another program"
+    has_migrations = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    ).fetchone()
+    if not has_migrations:
+        return "it has no migrations table"
+    if thorough:
+        result = str(db.execute("PRAGMA integrity_check(1)").fetchone()[0])
+        return None if result == "ok" else _one_line(result)
+    return _quick_check(db)
+
+
+@dataclass(frozen=True)
+class Restored:
+    source: Path
+    safety_copy: Backup | None  # the database as it was, when it could be copied
+    moved_aside: Path | None  # the damaged database, when it could not be copied
+
+
+def restore(source: Path, database: Path) -> Restored:
+    """Make `source` (a drill database, usually a backup) the database.
+
+    The current database is copied first; a damaged one is renamed aside instead. Nothing
+    is changed when `source` is not a sound drill database.
+    """
+    problem = database_problem(source)
+    if problem:
+        raise StoreError(f"{source} is not a drill database ({problem}); nothing was changed")
+    if database.exists() and source.resolve() == database.resolve():
+        raise StoreError(f"{source} is the database itself; name a backup to restore")
+    safety_copy, moved_aside = None, None
+    if database.exists() and database_problem(database) is None:
+        safety_copy = _copy_into_live(source, database)
+    else:
+        moved_aside = _move_aside(database) if database.exists() else None
+        _copy_into_new(source, database)
+    # A copy made by an older drill is upgraded now (with its own backup first).
+    Store(database).close()
+    return Restored(source, safety_copy, moved_aside)
+
+
+def _copy_into_live(source: Path, database: Path) -> Backup:
+    """Copy `source` over the open database through SQLite, so a running session sees it."""
+    live = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        safety_copy = make_backup(live, backups_folder(database), Reason.RESTORE)
+        with open_existing(source) as backup:
+            backup.backup(live)
+    except sqlite3.DatabaseError as error:
+        raise database_error(database, error) from None
+    finally:
+        live.close()
+    return safety_copy
+
+
+def _copy_into_new(source: Path, database: Path) -> None:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(f"{_PARTIAL}{database.name}")
+    try:
+        with open_existing(source) as backup:
+            _copy(backup, partial)
+        os.replace(partial, database)
+    except sqlite3.DatabaseError as error:
+        raise database_error(database, error) from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _move_aside(database: Path) -> Path:
+    """Rename a damaged database, with its WAL and shared-memory files, out of the way."""
+    stamp = datetime.now(UTC).strftime(_STAMP)
+    aside = database.with_name(f"{database.stem}-damaged-{stamp}{database.suffix}")
+    for suffix in ("-wal", "-shm", ""):  # the main file last: its name is what drill opens
+        companion = Path(f"{database}{suffix}")
+        if companion.exists():
+            os.replace(companion, f"{aside}{suffix}")
+    return aside
+
+
+def open_existing(path: Path) -> closing[sqlite3.Connection]:
+    """A connection to an existing database file that never creates it, for a `with` block.
+
+    Read-only, except for a file in WAL mode: a read-only connection cannot remove the -wal
+    and -shm files it needs, so it would leave them behind. Callers only read either way.
+    """
+    with path.open("rb") as handle:
+        header = handle.read(20)
+    in_wal_mode = len(header) == 20 and header[18] == 2
+    mode = "rw" if in_wal_mode and os.access(path, os.W_OK) else "ro"
+    return closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode={mode}", uri=True))
