@@ -94,6 +94,7 @@ REJECTED = [
     ("1/0", "divides by zero"),
     ("1/2/3", "cannot read"),
     ("1e400", "too large"),
+    ("1e308/1e-308", "too large"),
     ("[1, 2", "brackets"),
     ("[1, 2]]", "brackets"),
     ("[1] 2", "brackets"),
