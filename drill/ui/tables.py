@@ -81,23 +81,23 @@ def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) 
         _console.print(Text("No reviews yet.", style="dim"))
         return
     table = Table(title="history", title_justify="left", box=None, pad_edge=False)
-    for name in ("when", "grade", "from", "to", "next due", "seconds"):
-        table.add_column(name)
+    for name in ("when", "grade", "state", "next due", "secs"):
+        table.add_column(name, no_wrap=True)
     compute = card.type is CardType.COMPUTE
     if compute:
-        for name in ("seed", "answer", "correct"):
-            table.add_column(name)
+        table.add_column("seed", no_wrap=True)  # must stay copyable for --seed
+        table.add_column("answer", overflow="fold")
+        table.add_column("ok")
     for review in reviews:
         row = [
             _local(review.reviewed_at),
             review.rating.name.lower(),
-            review.state_before.name.lower(),
-            review.state_after.name.lower(),
+            f"{review.state_before.name.lower()}→{review.state_after.name.lower()}",
             _local(review.due_after),
             f"{review.duration_ms / 1000:.1f}" if review.duration_ms is not None else "-",
         ]
         if compute:
-            correct = {None: "-", True: "yes", False: "no"}[review.correct]
+            correct = {None: "-", True: "✓", False: "✗"}[review.correct]
             row += [str(review.seed), review.answer or "-", correct]
         table.add_row(*row)
     _console.print(table)
