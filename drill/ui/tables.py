@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.console import Console
 from rich.panel import Panel
@@ -19,6 +19,12 @@ _console = Console(highlight=False)
 
 def _local(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def _when(moment: datetime, since: datetime) -> str:
+    """A time within a day of `since`, else a date: keeps history tables narrow."""
+    local = moment.astimezone()
+    return local.strftime("%H:%M") if moment - since < timedelta(days=1) else f"{local:%Y-%m-%d}"
 
 
 def due_table(rows: Mapping[str, DueCounts], total: DueCounts, now: datetime) -> None:
@@ -93,7 +99,7 @@ def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) 
             _local(review.reviewed_at),
             review.rating.name.lower(),
             f"{review.state_before.name.lower()}→{review.state_after.name.lower()}",
-            _local(review.due_after),
+            _when(review.due_after, review.reviewed_at),
             f"{review.duration_ms / 1000:.1f}" if review.duration_ms is not None else "-",
         ]
         if compute:
