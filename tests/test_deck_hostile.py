@@ -20,6 +20,7 @@ from drill.model import Card, CardType, Deck
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+FUZZ_STRUCTURED = settings(FUZZ, max_examples=60)  # each example is costlier to generate
 
 
 def write(tmp_path: Path, data: str | bytes, name: str = "deck.yaml") -> Path:
@@ -222,7 +223,7 @@ _deck_like = st.fixed_dictionaries(
 )
 
 
-@FUZZ
+@FUZZ_STRUCTURED
 @given(document=_deck_like)
 def test_deck_shaped_yaml_gives_a_deck_or_only_deck_errors(tmp_path, document):
     check_only_deck_errors(write(tmp_path, yaml.safe_dump(document, allow_unicode=True)))
@@ -263,7 +264,7 @@ def _decks(draw) -> Deck:
     return Deck(id=deck_id, title=title, cards=tuple(cards), tags=draw(_tags))
 
 
-@FUZZ
+@FUZZ_STRUCTURED
 @given(deck=_decks(), allow_unicode=st.booleans())
 def test_any_valid_deck_round_trips(tmp_path, deck, allow_unicode):
     text = yaml.safe_dump(deck.to_dict(), allow_unicode=allow_unicode, sort_keys=False)
