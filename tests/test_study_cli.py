@@ -137,3 +137,52 @@ def test_unknown_deck_is_one_error_line() -> None:
     result = run("study", "nosuchdeck")
     assert result.exit_code == 1
     assert result.output.count("Error:") == 1 and "Traceback" not in result.output
+
+
+COMPUTE_DECK = textwrap.dedent(
+    """\
+    id: sizes
+    title: Output sizes
+    cards:
+      - id: conv
+        type: compute
+        generator: conv-output-size
+    """
+)
+
+
+def test_compute_card_records_seed_answer_and_correctness(decks) -> None:
+    from drill.exercises import make
+    from drill.grading import check
+
+    (decks / "sizes.yaml").write_text(COMPUTE_DECK, encoding="utf-8")
+    # An unreadable answer is asked again, not graded; then a wrong one; Enter accepts.
+    result = run("study", "sizes", input="not a number\n-1\n\n")
+    assert result.exit_code == 0, result.output
+    assert "Could not read that" in result.output
+    assert "Worked solution" in result.output
+    (row,) = reviews()
+    assert (row.key, row.answer, row.correct, row.rating) == (
+        "sizes/conv",
+        "-1",
+        False,
+        Rating.AGAIN,
+    )
+    exercise = make("conv-output-size", row.seed)  # the exercise can be rebuilt from its seed
+    assert not check("-1", exercise).correct
+    shown = run("show", "sizes/conv", "--seed", str(row.seed))
+    assert exercise.question[:40] in shown.output  # rich wraps the rest of the line
+
+
+def test_right_compute_answer_proposes_good(decks) -> None:
+    from drill.exercises import make
+
+    (decks / "sizes.yaml").write_text(COMPUTE_DECK, encoding="utf-8")
+    # Answer after seeing the exercise: read it back from the first run's seed.
+    run("study", "sizes", input="\nq\n")  # reveal without answering, then quit
+    assert reviews() == []
+    result = run("study", "sizes", input="\n\n")  # empty answer shows the solution: Again
+    (row,) = reviews()
+    assert row.answer is None and row.correct is False and row.rating == Rating.AGAIN
+    answer = make("conv-output-size", row.seed).answer
+    assert str(answer) in result.output
