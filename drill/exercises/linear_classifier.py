@@ -1,0 +1,193 @@
+"""linear-classifier: one weight gradient of softmax or logistic regression, one example.
+
+softmax:  z = W x + b (W of shape (C, d)), L = −Σ yᵢ log softmax(z)ᵢ with y one-hot;
+          asks ∂L/∂W[i, j], which is (pᵢ − yᵢ) xⱼ.
+logistic: z = w·x + b, L = −[y log σ(z) + (1 − y) log(1 − σ(z))] with y ∈ {0, 1};
+          asks ∂L/∂w[j], which is (σ(z) − y) xⱼ.
+Both losses are taken from the logits, as the engine computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from drill import engine
+from drill.engine import Tensor
+from drill.exercises.base import Difficulty, Exercise
+from drill.exercises.common import (
+    INDEX_NOTE,
+    asked_derivative,
+    check_derivative,
+    choose,
+    distinct_slips,
+    draw,
+    fmt,
+    fmt_array,
+    format_index,
+    input_lines,
+    json_inputs,
+    named_nodes,
+    one_hot,
+    random_index,
+    worked_solution,
+)
+from drill.exercises.registry import BadParams
+
+MODELS = ("softmax", "logistic")
+PARAMS: dict[str, tuple[Any, ...]] = {
+    "model": MODELS,
+    "classes": (2, 3, 4, 5),
+    "features": (1, 2, 3, 4),
+}
+
+SOFTMAX_LINES = (
+    "Softmax regression on one example: x has d = {d} features, there are C = {c} classes, "
+    "and vectors are columns.",
+    "  z = W x + b, with W of shape (C, d) and b of shape (C,)",
+    "  p = softmax(z), pᵢ = e^(zᵢ) / Σₖ e^(zₖ)",
+    "  L = −Σᵢ yᵢ log pᵢ, the cross-entropy (natural log), y one-hot (true class {t})",
+)
+LOGISTIC_LINES = (
+    "Logistic regression on one example with d = {d} features and a label y ∈ {{0, 1}}:",
+    "  z = w·x + b = Σⱼ wⱼ xⱼ + b",
+    "  σ(z) = 1 / (1 + e^(−z)), the predicted probability that y = 1",
+    "  L = −[y log σ(z) + (1 − y) log(1 − σ(z))], the binary cross-entropy (natural log)",
+)
+
+
+@dataclass(frozen=True)
+class Setup:
+    model: str
+    classes: int  # C for softmax; 1 for logistic
+    features: int
+    index: tuple[int, ...]  # (i, j) into W, or (j,) into w
+
+    @property
+    def wrt(self) -> str:
+        return "W" if self.model == "softmax" else "w"
+
+
+def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict) -> Setup:
+    hand = difficulty is Difficulty.HAND
+    model = choose(rng, params, "model", MODELS)
+    if model == "logistic":
+        if params.get("classes") not in (None, 2):
+            raise BadParams("linear-classifier: logistic regression has 2 classes")
+        d = choose(rng, params, "features", (2, 3) if hand else (2, 3, 4))
+        return Setup(model, 1, d, random_index(rng, (d,)))
+    c = choose(rng, params, "classes", (2, 3) if hand else (3, 4))
+    d = choose(rng, params, "features", (2,) if hand else (2, 3, 4))
+    return Setup(model, c, d, random_index(rng, (c, d)))
+
+
+def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
+    c, d = setup.classes, setup.features
+    x = draw(rng, difficulty, (d,), -2.0, 2.0, nonzero=True)
+    if setup.model == "logistic":
+        w = draw(rng, difficulty, (d,), -1.5, 1.5, nonzero=True)
+        return {"x": x, "w": w, "b": draw(rng, difficulty, (), -1.0, 1.0), "y": rng.integers(2)}
+    W = draw(rng, difficulty, (c, d), -1.0, 1.0, nonzero=True)
+    b = draw(rng, difficulty, (c,), -1.0, 1.0)
+    return {"x": x, "W": W, "b": b, "y": one_hot(c, int(rng.integers(c)))}
+
+
+def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
+    """The loss node, with the logits z named for the trace."""
+    leaves = {name: Tensor(value, name=name) for name, value in inputs.items()}
+    x, b, y = leaves["x"], leaves["b"], leaves["y"]
+    weights = leaves[setup.wrt]
+    b.backward_note = "∂L/∂z"
+    if setup.model == "softmax":
+        weights.backward_note = "∂L/∂z xᵀ, the outer product: row i is ∂L/∂zᵢ · x"
+        z = (weights @ x + b).named("z", forward="W x + b", backward="softmax(z) − y")
+        return engine.cross_entropy(z, y).named("L", forward="−Σ y log softmax(z)")
+    weights.backward_note = "∂L/∂z · x"
+    z = (weights @ x + b).named("z", forward="w·x + b", backward="σ(z) − y")
+    loss = engine.bce(z, y)
+    return loss.named("L", forward="−[y log σ(z) + (1 − y) log(1 − σ(z))]")
+
+
+def _probabilities(z: np.ndarray, setup: Setup) -> np.ndarray:
+    """softmax(z) or σ(z), from the engine."""
+    squash = engine.softmax if setup.model == "softmax" else engine.sigmoid
+    return squash(z).value
+
+
+def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
+    loss = _build(inputs, setup)
+    loss.backward()
+    return loss, float(named_nodes(loss)[setup.wrt].grad[setup.index])
+
+
+def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:
+    """Likely wrong answers, each from a backward pass that repeats the slip."""
+    nodes = named_nodes(loss)
+    loss.backward()
+    row = setup.index[:-1]  # the class i of W[i, j]; () for logistic regression
+    squash = "p" if setup.model == "softmax" else "σ(z)"
+    slips = {
+        "sign flipped": -answer,
+        f"the factor x[{setup.index[-1]}] forgotten": float(nodes["b"].grad[row]),
+    }
+    probabilities = _probabilities(nodes["z"].value, setup)
+    nodes["z"].backward(seed=probabilities)  # as if ∂L/∂z were p, y never subtracted
+    slips[f"y not subtracted from {squash}"] = float(nodes[setup.wrt].grad[setup.index])
+    return distinct_slips(slips, answer)
+
+
+def _hint(inputs: dict[str, Any], setup: Setup) -> str:
+    """The exponentials a person needs, so the exercise stays a pen-and-paper one."""
+    weights = inputs[setup.wrt]
+    z = np.atleast_1d(weights @ inputs["x"] + inputs["b"])
+    # e^0 = 1 needs no table.
+    powers = sorted({v for v in (z if setup.model == "softmax" else -z).tolist() if v != 0.0})
+    if not powers:
+        return ""
+    return (
+        "Useful values: " + ", ".join(f"e^({fmt(v)}) ≈ {fmt(np.exp(v), 5)}" for v in powers) + "."
+    )
+
+
+def _question(setup: Setup, inputs: dict[str, Any], hand: bool) -> str:
+    if setup.model == "softmax":
+        true_class = int(np.argmax(inputs["y"]))
+        text = [
+            line.format(d=setup.features, c=setup.classes, t=true_class) for line in SOFTMAX_LINES
+        ]
+    else:
+        text = [line.format(d=setup.features) for line in LOGISTIC_LINES]
+    lines = [*text, "Inputs:", *input_lines(inputs)]
+    if hand and (hint := _hint(inputs, setup)):
+        lines.append(hint)
+    lines.append(f"Compute ∂L/∂{setup.wrt}{format_index(setup.index)} {INDEX_NOTE}.")
+    return "\n".join(lines)
+
+
+def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
+    setup = _choose_setup(rng, difficulty, params)
+    inputs = _draw_inputs(rng, difficulty, setup)
+    loss, answer = _answer(inputs, setup)
+    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    probabilities = _probabilities(named_nodes(loss)["z"].value, setup)
+    name = "p = softmax(z)" if setup.model == "softmax" else "σ(z)"
+    notes = {"z": f"where {name} = {fmt_array(probabilities)}"}
+    solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
+    return Exercise(
+        generator="linear-classifier",
+        seed=0,
+        difficulty=difficulty,
+        question=_question(setup, inputs, difficulty is Difficulty.HAND),
+        spec={
+            "model": setup.model,
+            "loss": "cross_entropy" if setup.model == "softmax" else "bce",
+            "convention": "z = W x + b" if setup.model == "softmax" else "z = w·x + b",
+        },
+        inputs=json_inputs(inputs),
+        asked=asked_derivative(setup.wrt, setup.index),
+        answer=answer,
+        solution=solution,
+        slips=_slips(loss, setup, answer),
+    )
