@@ -191,3 +191,14 @@ def test_commands_have_help(command):
     summary = result.output.split("\n\n")[1].strip()
     assert len(summary) > 20
     assert "--decks" in result.output
+
+
+def test_the_deck_size_limit_comes_from_the_config(tmp_path):
+    deck = put(tmp_path, "good.yaml", GOOD + "# padding\n" * 200)
+    assert run("lint", str(deck)).exit_code == 0
+    get_paths().config_file.write_text("max_deck_bytes = 1024\n", encoding="utf-8")
+    result = run("lint", str(deck))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{deck}: file is {deck.stat().st_size} bytes, above the 1024 bytes limit for deck files"
+    )

@@ -9,6 +9,7 @@ import typer
 
 from drill.cli.app import app
 from drill.cli.common import DecksOption, warn
+from drill.config import load_config
 from drill.decks import Collection, default_sources, load_collection, load_sources
 from drill.paths import get_paths
 
@@ -27,7 +28,7 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
     """Check deck files and report every error as path:line:column; exit 1 if any."""
     extra = decks or []
     sources = [*paths, *extra] if paths else default_sources(extra)
-    collection = load_sources(sources)
+    collection = load_sources(sources, load_config().max_deck_bytes)
     for error in collection.errors:
         typer.echo(str(error))
     if collection.errors:
@@ -43,7 +44,7 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
 @app.command("decks")
 def list_decks(decks: DecksOption = None) -> None:
     """List the decks drill knows: id, title, number of cards and source file."""
-    collection = load_collection(decks or [])
+    collection = load_collection(decks or [], load_config().max_deck_bytes)
     for line in collection.warnings():
         warn(line)
     if not collection.decks:
