@@ -88,10 +88,10 @@ class DeckChecker:
     def cards(self, node: Node | None, deck_id: str) -> list[Card]:
         if node is None:
             return []
-        if node.kind is not Kind.SEQUENCE:
+        if node.kind is not Kind.SEQUENCE and not node.is_null:
             self.error(node, f"'cards' must be a list of cards, not a {node.kind}")
             return []
-        if not node.items:
+        if node.is_null or not node.items:
             self.error(node, "the deck has no cards")
             return []
         cards = [self.card(item, number, deck_id) for number, item in enumerate(node.items, 1)]

@@ -48,7 +48,7 @@ _NO_ALIASES = "YAML anchors and aliases (&name, *name) are not allowed in decks;
 
 
 class Kind(StrEnum):
-    SCALAR = "text"
+    SCALAR = "plain value"
     SEQUENCE = "list"
     MAPPING = "mapping"
 

@@ -171,7 +171,7 @@ def test_loading_decks_does_not_import_numpy(tmp_path):
         ),
         (
             "just some text\n",
-            "F:1:1: the top level must be a mapping with id, title and cards, not a text",
+            "F:1:1: the top level must be a mapping with id, title and cards, not a plain value",
         ),
         (
             "id: d\ntitle: D\ncards: []\n---\nid: e\n",
@@ -275,7 +275,7 @@ DECK_HEAD = "id: d\ntitle: D\ncards:\n"
         ),
         (
             "  - id: c\n    type: compute\n    generator: mlp-backward\n    params: relu\n",
-            "F:7:13: card 'c': 'params' must be a mapping of names to values, not a text",
+            "F:7:13: card 'c': 'params' must be a mapping of names to values, not a plain value",
         ),
         (
             "  - id: c\n    q: x\n    a: y\n    generator: mlp-backward\n",
@@ -285,7 +285,7 @@ DECK_HEAD = "id: d\ntitle: D\ncards:\n"
             "  - id: c\n    q: x\n    a: y\n    q: z\n",
             "F:7:5: card 'c': duplicate key 'q' (first at line 5)",
         ),
-        ("  - just text\n", "F:4:5: card #1 must be a mapping with id, q and a, not a text"),
+        ("  - just text\n", "F:4:5: card #1 must be a mapping with id, q and a, not a plain value"),
         (
             "  - id: c\n    q: x\n    a: y\n  - id: c\n    q: z\n    a: w\n",
             "F:7:9: card 'c': duplicate card id 'c' (first at line 4)",
@@ -350,7 +350,11 @@ def test_unknown_key_suggests_the_field_people_mean(tmp_path):
         ("id: d\ncards:\n  - {id: c, q: x, a: y}\n", "F:1:1: missing 'title'"),
         ("id: d\ntitle: D\n", "F:1:1: missing 'cards'"),
         ("id: d\ntitle: D\ncards: []\n", "F:3:8: the deck has no cards"),
-        ("id: d\ntitle: D\ncards:\n", "F:3:7: 'cards' must be a list of cards, not a text"),
+        ("id: d\ntitle: D\ncards:\n", "F:3:7: the deck has no cards"),
+        (
+            "id: d\ntitle: D\ncards: 3\n",
+            "F:3:8: 'cards' must be a list of cards, not a plain value",
+        ),
         (
             "id: Deck!\ntitle: D\ncards:\n  - {id: c, q: x, a: y}\n",
             "F:1:5: invalid deck id 'Deck!': use lowercase letters, digits, '-' and '_'"
@@ -375,6 +379,7 @@ def test_unknown_key_suggests_the_field_people_mean(tmp_path):
         "missing-cards",
         "empty-deck",
         "cards-null",
+        "cards-number",
         "bad-deck-id",
         "unknown-deck-key",
         "multiline-title",
