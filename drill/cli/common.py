@@ -25,11 +25,12 @@ def warn(message: str) -> None:
 
 def load_decks(extra: list[Path] | None):
     """Every deck drill knows; a bad deck file is a one-line warning, never a stop."""
+    from drill.config import load_config
     from drill.decks import load_collection
 
-    collection = load_collection(extra or ())
-    for error in collection.errors:
-        warn(str(error))
+    collection = load_collection(extra or (), max_bytes=load_config().max_deck_bytes)
+    for line in collection.warnings():
+        warn(line)
     return collection
 
 
