@@ -18,6 +18,7 @@ from drill import engine
 from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
+    SMALLEST_ANSWER,
     GradientCheckFailed,
     asked_derivative,
     check_derivative,
@@ -192,6 +193,8 @@ def _acceptable(values: dict[str, Any], template: Template, wrt: str) -> bool:
         return False
     # Both paths must count, or forgetting one would go unpunished.
     paths = _paths(loss, template, wrt)
+    if abs(float(named_nodes(loss)[wrt].grad)) < SMALLEST_ANSWER:
+        return False
     return all(abs(p.contribution) > 1e-9 and abs(p.to_input) > 1e-9 for p in paths)
 
 

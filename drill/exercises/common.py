@@ -36,6 +36,8 @@ KINK_MARGIN = 0.25  # a ReLU pre-activation closer than this to 0 is redrawn
 MAX_TRIES = 1000
 CHECK_STEP = 1e-6
 CHECK_REL = 1e-6
+# Smaller answers are redrawn: the default absolute tolerance (1e-3) would accept 0.
+SMALLEST_ANSWER = 0.01
 
 ASKED_LOSS: dict[str, str] = {"value": "loss"}
 INDEX_NOTE = "(indices start at 0)"

@@ -19,6 +19,7 @@ from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     INDEX_NOTE,
+    SMALLEST_ANSWER,
     asked_derivative,
     check_derivative,
     choose,
@@ -32,6 +33,7 @@ from drill.exercises.common import (
     named_nodes,
     one_hot,
     random_index,
+    resample,
     worked_solution,
 )
 from drill.exercises.registry import BadParams
@@ -168,7 +170,12 @@ def _question(setup: Setup, inputs: dict[str, Any], hand: bool) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = _draw_inputs(rng, difficulty, setup)
+    inputs = resample(
+        rng,
+        lambda r: _draw_inputs(r, difficulty, setup),
+        # A near-certain class makes pᵢ − yᵢ tiny: too close to 0 to grade.
+        lambda v: abs(_answer(v, setup)[1]) >= SMALLEST_ANSWER,
+    )
     loss, answer = _answer(inputs, setup)
     check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
     probabilities = _probabilities(named_nodes(loss)["z"].value, setup)
