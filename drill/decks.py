@@ -12,7 +12,7 @@ from pathlib import Path
 
 from drill.deck_check import CARD_KEYS, DECK_KEYS, DeckChecker, did_you_mean
 from drill.deck_yaml import MAX_DECK_BYTES, Node, read_tree
-from drill.errors import DeckError, UnknownCard, UnknownDeck
+from drill.errors import DeckError, DrillError, UnknownCard, UnknownDeck
 from drill.model import Card, Deck
 from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
 
@@ -24,6 +24,7 @@ __all__ = [
     "MAX_DECK_BYTES",
     "Collection",
     "check_deck",
+    "check_generator_params",
     "deck_files",
     "default_sources",
     "load_collection",
@@ -220,6 +221,24 @@ def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | None) -> DeckError:
     line, column = (id_node.line, id_node.column) if id_node else (None, None)
     message = f"deck id {deck.id!r} is already used by {first.path}"
     return DeckError(message, str(deck.path), line, column)
+
+
+def check_generator_params(deck: Deck) -> list[DeckError]:
+    """Errors for compute cards whose params their generator does not accept.
+
+    Kept out of the loader: it imports the generator modules, and so numpy.
+    """
+    from drill.exercises.registry import check_params
+
+    errors = []
+    for card in deck.cards:
+        if card.generator is None:
+            continue
+        try:
+            check_params(card.generator, card.params)
+        except DrillError as error:
+            errors.append(DeckError(str(error), str(deck.path), card.line, None, card.id))
+    return errors
 
 
 def load_collection(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> Collection:

@@ -202,3 +202,19 @@ def test_the_deck_size_limit_comes_from_the_config(tmp_path):
     assert result.stdout.splitlines()[0] == (
         f"{deck}: file is {deck.stat().st_size} bytes, above the 1024 bytes limit for deck files"
     )
+
+
+def test_lint_checks_compute_card_params(tmp_path):
+    put(
+        tmp_path,
+        "compute.yaml",
+        "id: sizes\ntitle: Sizes\ncards:\n"
+        "  - id: mlp\n    type: compute\n    generator: mlp-backward\n"
+        "    params: {activaton: relu}\n",
+    )
+    result = run("lint", str(tmp_path))
+    assert result.exit_code == 1
+    assert "compute.yaml:4: card 'mlp': generator 'mlp-backward' has no param 'activaton'" in (
+        result.output
+    )
+    assert "did you mean 'activation'?" in result.output

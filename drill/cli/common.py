@@ -12,6 +12,7 @@ DecksOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--decks",
+        metavar="PATH",
         help="Extra folder or file of YAML decks (repeatable). DRILL_DECKS works too.",
         show_default=False,
     ),

@@ -10,7 +10,13 @@ import typer
 from drill.cli.app import app
 from drill.cli.common import DecksOption, warn
 from drill.config import load_config
-from drill.decks import Collection, default_sources, load_collection, load_sources
+from drill.decks import (
+    Collection,
+    check_generator_params,
+    default_sources,
+    load_collection,
+    load_sources,
+)
 from drill.paths import get_paths
 
 PathsArgument = Annotated[
@@ -29,6 +35,8 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
     extra = decks or []
     sources = [*paths, *extra] if paths else default_sources(extra)
     collection = load_sources(sources, load_config().max_deck_bytes)
+    for deck in collection.decks:
+        collection.errors += check_generator_params(deck)
     for error in collection.errors:
         typer.echo(str(error))
     if collection.errors:

@@ -11,11 +11,21 @@ from drill.cli.common import DecksOption, load_decks, open_store
 
 DeckArgs = Annotated[
     list[str] | None,
-    typer.Argument(help="Deck ids (or unique prefixes); all decks when none.", show_default=False),
+    typer.Argument(
+        help="Deck ids (or unique prefixes); all decks when none.",
+        metavar="[DECK]...",
+        show_default=False,
+    ),
 ]
 TagOption = Annotated[
     list[str] | None,
-    typer.Option("--tag", "-t", help="Only cards with this tag (repeatable).", show_default=False),
+    typer.Option(
+        "--tag",
+        "-t",
+        metavar="TAG",
+        help="Only cards with this tag (repeatable).",
+        show_default=False,
+    ),
 ]
 
 
