@@ -188,7 +188,9 @@ def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty) -> dict[str, 
 
 
 def _acceptable(values: dict[str, Any], template: Template, wrt: str) -> bool:
-    loss = _build(values, template)
+    # A draw may divide by 0 here; it is refused just below, so the warning is noise.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = _build(values, template)
     if template.divisor and abs(named_nodes(loss)[template.divisor].item()) < SMALLEST_DIVISOR:
         return False
     # Both paths must count, or forgetting one would go unpunished.
