@@ -49,8 +49,8 @@ DEFINITION = {
     "tanh": "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))",
 }
 BOUND = {
-    "sigmoid": "σ′(z) = σ(z)(1 − σ(z)) is at most 1/4 (at z = 0), so every factor wᵢ σ′(zᵢ) "
-    "is at most |wᵢ|/4 and their product shrinks quickly with depth",
+    "sigmoid": "σ′(z) = σ(z)(1 − σ(z)) is at most 1/4 (at z = 0), so every factor "
+    "|wᵢ σ′(zᵢ)| is at most |wᵢ|/4 and their product shrinks quickly with depth",
     "tanh": "tanh′(z) = 1 − tanh²(z) is at most 1 (at z = 0), so the product shrinks "
     "whenever the factors |wᵢ| tanh′(zᵢ) are below 1",
 }
