@@ -47,7 +47,7 @@ _TABLE = [
     ("activation-derivative", "activation", "The derivative of an activation at a point."),
     ("chain-rule-graph", "chain_rule", "A scalar graph where one node feeds two others."),
     ("linear-classifier", "linear_classifier", "Softmax or logistic regression weight gradient."),
-    ("vanishing-gradient", "vanishing", "How a gradient shrinks through a chain of sigmoid or tanh layers."),
+    ("vanishing-gradient", "vanishing", "How a gradient shrinks through sigmoid or tanh layers."),
     ("batchnorm-backward", "batchnorm", "Gradient through batch normalization in training mode."),
     ("adam-step", "optimizers", "One Adam update of a parameter, bias correction included."),
     ("sgd-momentum", "optimizers", "SGD with momentum and L2 weight decay: the next parameter."),
