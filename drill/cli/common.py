@@ -18,6 +18,25 @@ DecksOption = Annotated[
     ),
 ]
 
+DeckArgs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Deck ids (or unique prefixes); all decks when none.",
+        metavar="DECK",
+        show_default=False,
+    ),
+]
+TagOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        "-t",
+        metavar="TAG",
+        help="Only cards with this tag (repeatable).",
+        show_default=False,
+    ),
+]
+
 
 def warn(message: str) -> None:
     """One line on stderr, for problems that do not stop the command."""

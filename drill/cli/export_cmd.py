@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from drill.cli.app import app
-from drill.cli.common import DecksOption, load_decks
+from drill.cli.common import DeckArgs, DecksOption, load_decks
 from drill.errors import DrillError
 from drill.export import DEFAULT_INSTANCES, Format, format_for, render, total_steps
 from drill.export.revlog import LogFormat
@@ -37,12 +37,7 @@ def export(
             "--output", "-o", help="File to write; '-' writes text formats to standard output."
         ),
     ],
-    decks: Annotated[
-        list[str] | None,
-        typer.Argument(
-            help="Deck ids (or unique prefixes); all decks when none.", show_default=False
-        ),
-    ] = None,
+    decks: DeckArgs = None,
     fmt: Annotated[
         Format | None,
         typer.Option(

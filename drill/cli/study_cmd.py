@@ -7,26 +7,7 @@ from typing import Annotated
 import typer
 
 from drill.cli.app import app
-from drill.cli.common import DecksOption, load_decks, open_store
-
-DeckArgs = Annotated[
-    list[str] | None,
-    typer.Argument(
-        help="Deck ids (or unique prefixes); all decks when none.",
-        metavar="[DECK]...",
-        show_default=False,
-    ),
-]
-TagOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--tag",
-        "-t",
-        metavar="TAG",
-        help="Only cards with this tag (repeatable).",
-        show_default=False,
-    ),
-]
+from drill.cli.common import DeckArgs, DecksOption, TagOption, load_decks, open_store
 
 
 @app.command()
