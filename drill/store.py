@@ -629,3 +629,40 @@ def m003_retention_log(db: sqlite3.Connection) -> None:
         " SELECT reviewed_at, id, rating, json_extract(previous, '$.last_review'),"
         " json_extract(previous, '$.due') FROM review_log WHERE state_before = 2"
     )
+
+
+@migration
+def m004_stats_by_deck(db: sqlite3.Connection) -> None:
+    """Rebuild review_retention with the card key, and index graded compute answers.
+
+    With the key in the copy, `drill stats DECK` filters retention without a join back to
+    the log. The copy is derived from the log, so rebuilding it loses nothing.
+    review_log_graded: the graded answers to compute cards, for accuracy per generator.
+    """
+    db.execute("DROP TRIGGER review_retention_fill")
+    db.execute("DROP TABLE review_retention")
+    db.execute(
+        """CREATE TABLE review_retention (
+            reviewed_at INTEGER NOT NULL,
+            review_id INTEGER NOT NULL REFERENCES review_log (id),
+            key TEXT NOT NULL,
+            rating INTEGER NOT NULL,
+            last_review INTEGER,
+            due INTEGER,
+            PRIMARY KEY (reviewed_at, review_id)
+        ) WITHOUT ROWID"""
+    )
+    # One statement serves the trigger (p="NEW.") and the copy of the existing log (p="").
+    copy = (
+        "INSERT INTO review_retention (reviewed_at, review_id, key, rating, last_review, due)"
+        " SELECT {p}reviewed_at, {p}id, {p}key, {p}rating,"
+        " json_extract({p}previous, '$.last_review'), json_extract({p}previous, '$.due')"
+    )
+    db.execute(
+        "CREATE TRIGGER review_retention_fill AFTER INSERT ON review_log"
+        f" WHEN NEW.state_before = 2 BEGIN {copy.format(p='NEW.')}; END"
+    )
+    db.execute(f"{copy.format(p='')} FROM review_log WHERE state_before = 2")
+    db.execute(
+        "CREATE INDEX review_log_graded ON review_log (key, correct) WHERE correct IS NOT NULL"
+    )

@@ -9,6 +9,7 @@ from drill.cli import (  # noqa: F401  (each module registers its commands)
     gen_cmd,
     maintenance_cmd,
     paths_cmd,
+    stats_cmd,
     study_cmd,
 )
 from drill.cli.app import app

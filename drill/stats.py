@@ -1,0 +1,488 @@
+"""The figures behind `drill stats`: card counts, true retention, the forecast, the calendar.
+
+Pure data, no printing: `collect` reads a Store at a given `now` and returns a frozen
+`Stats` whose `to_dict` is the `--json` form. Everything that grows with the review log is
+aggregated in SQL over indexed ranges, one study day per group, so a million reviews cost a
+few index scans rather than a Python loop.
+
+Definitions, chosen to match Anki's statistics:
+
+- A study day starts at `rollover_hour` local time (see drill.queue.day_start).
+- True retention is the pass rate (any grade but Again) of reviews of cards that were in
+  the review state, counting only a card's first review of the study day. A review is
+  *young* when the card's scheduled interval at that moment — the time from its previous
+  review to the due date set then, Anki's "last interval" — is under 21 days, else *mature*.
+- Windows end with today: today, the last 7, 30 and 365 study days.
+- Undone reviews never count.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from drill.model import Card, CardState, CardType
+from drill.queue import day_start
+from drill.store import Store, to_ms
+
+YOUNG_DAYS = 21
+DAY_MS = 86_400_000
+WINDOWS = (("today", 1), ("week", 7), ("month", 30), ("year", 365))
+FORECAST_DAYS = 30
+CALENDAR_DAYS = 365
+HARDEST = 10
+_NOT_UNDONE = "r.id NOT IN (SELECT review_id FROM undone)"
+
+
+# -- values -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    """Cards by learning state. Suspended cards count only as suspended."""
+
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+    relearning: int = 0
+    suspended: int = 0
+    leeches: int = 0  # tagged leeches, suspended or not (also counted above)
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review + self.relearning + self.suspended
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "total": self.total,
+            "new": self.new,
+            "learning": self.learning,
+            "review": self.review,
+            "relearning": self.relearning,
+            "suspended": self.suspended,
+            "leeches": self.leeches,
+        }
+
+
+@dataclass(frozen=True)
+class PassRate:
+    passed: int = 0
+    failed: int = 0
+
+    @property
+    def reviews(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def rate(self) -> float | None:
+        """The share passed, or None when there was nothing to pass."""
+        return self.passed / self.reviews if self.reviews else None
+
+    def __add__(self, other: PassRate) -> PassRate:
+        return PassRate(self.passed + other.passed, self.failed + other.failed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "failed": self.failed, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class Retention:
+    """True retention over one window, split young and mature."""
+
+    young: PassRate = PassRate()
+    mature: PassRate = PassRate()
+
+    @property
+    def total(self) -> PassRate:
+        return self.young + self.mature
+
+    def __add__(self, other: Retention) -> Retention:
+        return Retention(self.young + other.young, self.mature + other.mature)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "young": self.young.to_dict(),
+            "mature": self.mature.to_dict(),
+            "total": self.total.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "count": self.count}
+
+
+@dataclass(frozen=True)
+class CardTrouble:
+    """A card that keeps lapsing: what the hardest-cards and leech lists show."""
+
+    key: str
+    lapses: int
+    reviews: int
+    state: CardState
+    suspended: bool
+    leech: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "lapses": self.lapses,
+            "reviews": self.reviews,
+            "state": self.state.name.lower(),
+            "suspended": self.suspended,
+            "leech": self.leech,
+        }
+
+
+@dataclass(frozen=True)
+class GeneratorScore:
+    """How often typed answers to one compute generator's exercises were right."""
+
+    generator: str
+    attempts: int
+    correct: int
+
+    @property
+    def rate(self) -> float:
+        return self.correct / self.attempts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "attempts": self.attempts,
+            "correct": self.correct,
+            "rate": self.rate,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    now: datetime
+    today: date
+    cards: CardCounts
+    reviews_today: int
+    seconds_today: float
+    streak: int
+    studied_today: bool
+    retention: Mapping[str, Retention]  # by window name, as in WINDOWS
+    forecast: tuple[DayCount, ...]  # today (overdue included) and the next 29 days
+    calendar: tuple[DayCount, ...]  # reviews per study day, oldest first, ending today
+    hardest: tuple[CardTrouble, ...]
+    leeches: tuple[CardTrouble, ...]
+    generators: tuple[GeneratorScore, ...]
+    decks: tuple[str, ...] = field(default=())  # the decks asked for; () means all
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "today": self.today.isoformat(),
+            "decks": list(self.decks) or None,
+            "cards": self.cards.to_dict(),
+            "reviews_today": self.reviews_today,
+            "seconds_today": self.seconds_today,
+            "streak": {"days": self.streak, "studied_today": self.studied_today},
+            "retention": {name: value.to_dict() for name, value in self.retention.items()},
+            "forecast": [day.to_dict() for day in self.forecast],
+            "reviews_per_day": [day.to_dict() for day in self.calendar],
+            "hardest": [card.to_dict() for card in self.hardest],
+            "leeches": [card.to_dict() for card in self.leeches],
+            "generators": [score.to_dict() for score in self.generators],
+        }
+
+
+# -- study days ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudyDays:
+    """Consecutive study days: their local dates, and where each starts and ends (UTC ms)."""
+
+    dates: tuple[date, ...]
+    bounds: tuple[int, ...]  # one more than dates: day i is [bounds[i], bounds[i + 1])
+
+    def rows(self) -> Iterator[tuple[int, int, int]]:
+        for index in range(len(self.dates)):
+            yield index, self.bounds[index], self.bounds[index + 1]
+
+
+def day_starting(day: date, rollover_hour: int) -> datetime:
+    """The UTC moment the study day `day` begins: its local rollover hour, DST-aware."""
+    return datetime.combine(day, time(rollover_hour)).astimezone(UTC)
+
+
+def study_days(first: date, count: int, rollover_hour: int) -> StudyDays:
+    dates = tuple(first + timedelta(days=i) for i in range(count))
+    bounds = tuple(
+        to_ms(day_starting(first + timedelta(days=i), rollover_hour)) for i in range(count + 1)
+    )
+    return StudyDays(dates, bounds)
+
+
+def study_date(now: datetime, rollover_hour: int) -> date:
+    """The local date naming the study day that contains `now`."""
+    return day_start(now, rollover_hour).astimezone().date()
+
+
+# -- collecting ---------------------------------------------------------------------------
+
+
+def collect(
+    store: Store,
+    cards: Sequence[Card],
+    now: datetime,
+    rollover_hour: int,
+    deck_ids: Sequence[str] = (),
+    renamed: Mapping[str, str] | None = None,
+    hardest: int = HARDEST,
+) -> Stats:
+    """Every figure of `drill stats` for `cards`, as of `now`.
+
+    Card figures (counts, forecast, hardest, leeches, generators) cover `cards`. Review
+    figures (calendar, retention, streak, today) cover the reviews of the decks in
+    `deck_ids`, or the whole review log when it is empty, cards since deleted included.
+    `renamed` maps old card keys to current ones, so a renamed card's answers still count
+    toward its generator.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    today = study_date(now, rollover_hour)
+    reviews = _ReviewFilter(deck_ids)
+    first = today - timedelta(days=CALENDAR_DAYS - 1)
+    calendar_days = study_days(first, CALENDAR_DAYS, rollover_hour)
+    forecast_days = study_days(today, FORECAST_DAYS, rollover_hour)
+    db = store.db
+    with _scratch(db, cards, renamed or {}):
+        db.execute("BEGIN")  # one read snapshot: a review recorded meanwhile shows nowhere
+        try:
+            per_day = _reviews_per_day(db, calendar_days, reviews)
+            streak, studied_today = _streak(db, per_day, calendar_days, reviews, rollover_hour)
+            seconds = _seconds(db, calendar_days.bounds[-2], calendar_days.bounds[-1], reviews)
+            stats = Stats(
+                now=now,
+                today=today,
+                cards=_card_counts(db),
+                reviews_today=per_day[-1],
+                seconds_today=seconds,
+                streak=streak,
+                studied_today=studied_today,
+                retention=_retention(db, calendar_days, reviews),
+                forecast=_forecast(db, forecast_days),
+                calendar=tuple(map(DayCount, calendar_days.dates, per_day)),
+                hardest=_troubles(db, "s.lapses > 0", hardest),
+                leeches=_troubles(db, "s.leech = 1", None),
+                generators=_generator_scores(db),
+                decks=tuple(deck_ids),
+            )
+        finally:
+            db.execute("COMMIT")
+    return stats
+
+
+class _ReviewFilter:
+    """The SQL condition that keeps the reviews of some decks (all reviews if none).
+
+    A card key is `deck/card` and "/" sorts just before "0", so one deck's keys are exactly
+    the range [deck + "/", deck + "0"): an index-friendly test, no join.
+    """
+
+    def __init__(self, deck_ids: Sequence[str]) -> None:
+        self.args: list[str] = []
+        for deck_id in dict.fromkeys(deck_ids):
+            self.args += [f"{deck_id}/", f"{deck_id}0"]
+
+    def sql(self, table: str = "r") -> str:
+        """`AND (…)` on the key column of `table`, or nothing when every deck counts."""
+        ranges = [f"({table}.key >= ? AND {table}.key < ?)"] * (len(self.args) // 2)
+        return f" AND ({' OR '.join(ranges)})" if ranges else ""
+
+
+@contextmanager
+def _scratch(db: sqlite3.Connection, cards: Sequence[Card], renamed: Mapping[str, str]):
+    """Temporary tables of the cards asked for, dropped afterwards (they never touch the file)."""
+    generators = {card.key: card.generator for card in cards if card.type is CardType.COMPUTE}
+    aliases = [(old, generators[new]) for old, new in renamed.items() if new in generators]
+    db.execute("CREATE TEMP TABLE stats_cards (key TEXT PRIMARY KEY)")
+    db.execute("CREATE TEMP TABLE stats_generators (key TEXT PRIMARY KEY, generator TEXT)")
+    db.execute("CREATE TEMP TABLE stats_days (idx INTEGER PRIMARY KEY, start INT, end INT)")
+    try:
+        db.executemany(
+            "INSERT OR IGNORE INTO stats_cards (key) VALUES (?)", ((c.key,) for c in cards)
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO stats_generators (key, generator) VALUES (?, ?)",
+            [*generators.items(), *aliases],
+        )
+        yield
+    finally:
+        for table in ("stats_cards", "stats_generators", "stats_days"):
+            db.execute(f"DROP TABLE temp.{table}")
+
+
+def _load_days(db: sqlite3.Connection, days: StudyDays, open_start: bool = False) -> None:
+    db.execute("DELETE FROM temp.stats_days")
+    rows = list(days.rows())
+    if open_start:  # the first day also takes everything before it (overdue cards)
+        rows[0] = (0, -(2**62), rows[0][2])
+    db.executemany("INSERT INTO temp.stats_days (idx, start, end) VALUES (?, ?, ?)", rows)
+
+
+def _reviews_per_day(db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter) -> list[int]:
+    _load_days(db, days)
+    # Days drive the loop, so each day is one range of the reviewed_at index and the
+    # groups come out in order without a sort.
+    rows = db.execute(
+        "SELECT d.idx, count(*) FROM temp.stats_days d"
+        " JOIN review_log r ON r.reviewed_at >= d.start AND r.reviewed_at < d.end"
+        f" WHERE {_NOT_UNDONE}{reviews.sql()} GROUP BY d.idx",
+        reviews.args,
+    )
+    counts = [0] * len(days.dates)
+    for index, count in rows:
+        counts[index] = count
+    return counts
+
+
+def _streak(
+    db: sqlite3.Connection,
+    per_day: list[int],
+    days: StudyDays,
+    reviews: _ReviewFilter,
+    rollover_hour: int,
+) -> tuple[int, bool]:
+    """Consecutive study days with a review, ending today — or yesterday, since a streak
+    is not broken before today is over. Looks further back a year at a time if needed."""
+    studied_today = per_day[-1] > 0
+    counts = per_day if studied_today else per_day[:-1]
+    first = days.dates[0]
+    streak = 0
+    while True:
+        run = _trailing_run(counts)
+        streak += run
+        if run < len(counts):
+            return streak, studied_today
+        first -= timedelta(days=CALENDAR_DAYS)
+        counts = _reviews_per_day(db, study_days(first, CALENDAR_DAYS, rollover_hour), reviews)
+
+
+def _trailing_run(counts: Sequence[int]) -> int:
+    run = 0
+    for count in reversed(counts):
+        if not count:
+            break
+        run += 1
+    return run
+
+
+def _seconds(db: sqlite3.Connection, start: int, end: int, reviews: _ReviewFilter) -> float:
+    (total,) = db.execute(
+        "SELECT coalesce(sum(r.duration_ms), 0) FROM review_log r"
+        f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ? AND {_NOT_UNDONE}{reviews.sql()}",
+        [start, end, *reviews.args],
+    ).fetchone()
+    return total / 1000
+
+
+def _retention(
+    db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter
+) -> dict[str, Retention]:
+    """True retention per window. Reads review_retention, a row per review of a card in
+    the review state with the card's previous review and the due date it had then (see
+    the store's m004_stats_by_deck migration)."""
+    _load_days(db, days)
+    young = f"(t.due - t.last_review) < {YOUNG_DAYS * DAY_MS}"
+    rows = db.execute(
+        f"SELECT d.idx, count(*), sum({young}), sum(t.rating > 1), sum({young} AND t.rating > 1)"
+        " FROM temp.stats_days d"
+        " JOIN review_retention t ON t.reviewed_at >= d.start AND t.reviewed_at < d.end"
+        " WHERE t.review_id NOT IN (SELECT review_id FROM undone)"
+        # the card's first review of the day: it had none earlier that same study day
+        " AND coalesce(t.last_review, 0) < d.start"
+        f"{reviews.sql('t')} GROUP BY d.idx",
+        reviews.args,
+    )
+    per_day = {index: _split(*counts) for index, *counts in rows}
+    end = len(days.dates)
+    window = {
+        name: [per_day.get(i, Retention()) for i in range(end - span, end)]
+        for name, span in WINDOWS
+    }
+    return {name: sum(values, Retention()) for name, values in window.items()}
+
+
+def _split(reviews: int, young: int, passed: int, young_passed: int) -> Retention:
+    mature, mature_passed = reviews - young, passed - young_passed
+    return Retention(
+        young=PassRate(young_passed, young - young_passed),
+        mature=PassRate(mature_passed, mature - mature_passed),
+    )
+
+
+def _card_counts(db: sqlite3.Connection) -> CardCounts:
+    rows = db.execute(
+        "SELECT coalesce(s.state, 0), coalesce(s.suspended, 0), count(*), sum(coalesce(s.leech, 0))"
+        " FROM temp.stats_cards c LEFT JOIN card_state s ON s.key = c.key GROUP BY 1, 2"
+    )
+    by_state = dict.fromkeys(CardState, 0)
+    suspended = leeches = 0
+    for state, is_suspended, count, leech in rows:
+        leeches += leech
+        if is_suspended:
+            suspended += count
+        else:
+            by_state[CardState(state)] += count
+    return CardCounts(
+        new=by_state[CardState.NEW],
+        learning=by_state[CardState.LEARNING],
+        review=by_state[CardState.REVIEW],
+        relearning=by_state[CardState.RELEARNING],
+        suspended=suspended,
+        leeches=leeches,
+    )
+
+
+def _forecast(db: sqlite3.Connection, days: StudyDays) -> tuple[DayCount, ...]:
+    """Scheduled cards (not suspended) by the study day they fall due; overdue ones today."""
+    _load_days(db, days, open_start=True)
+    rows = db.execute(
+        "SELECT d.idx, count(*) FROM temp.stats_days d"
+        " JOIN card_state s ON s.due >= d.start AND s.due < d.end"
+        " JOIN temp.stats_cards c ON c.key = s.key"
+        " WHERE s.state != 0 AND s.suspended = 0 GROUP BY d.idx"
+    )
+    counts = [0] * len(days.dates)
+    for index, count in rows:
+        counts[index] = count
+    return tuple(map(DayCount, days.dates, counts))
+
+
+def _troubles(db: sqlite3.Connection, where: str, limit: int | None) -> tuple[CardTrouble, ...]:
+    rows = db.execute(
+        "SELECT s.key, s.lapses, s.reps, s.state, s.suspended, s.leech"
+        " FROM card_state s JOIN temp.stats_cards c ON c.key = s.key"
+        f" WHERE {where} ORDER BY s.lapses DESC, s.key LIMIT ?",
+        (-1 if limit is None else limit,),
+    )
+    return tuple(
+        CardTrouble(key, lapses, reps, CardState(state), bool(suspended), bool(leech))
+        for key, lapses, reps, state, suspended, leech in rows
+    )
+
+
+def _generator_scores(db: sqlite3.Connection) -> tuple[GeneratorScore, ...]:
+    """Typed answers graded right or wrong, by the generator of the card's exercise."""
+    rows = db.execute(
+        "SELECT g.generator, count(*), sum(r.correct)"
+        " FROM temp.stats_generators g"
+        " JOIN review_log r ON r.key = g.key AND r.correct IS NOT NULL"
+        f" WHERE {_NOT_UNDONE}"
+        " GROUP BY g.generator ORDER BY g.generator"
+    )
+    return tuple(GeneratorScore(name, attempts, correct) for name, attempts, correct in rows)
