@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
 from drill.cli.app import app
 from drill.cli.common import DecksOption, load_decks
+
+DEFAULT_COUNT = 6
+BUDGET_COUNT = 50  # with --minutes and no --count: questions until the time is up
 
 StatsDecks = Annotated[
     list[str] | None,
@@ -49,3 +54,95 @@ def stats(
     from drill.ui.stats_view import render_stats
 
     render_stats(figures, Console(highlight=False))
+
+
+@app.command()
+def interview(
+    decks: StatsDecks = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag", "-t", help="Only cards with this tag (repeatable).", show_default=False
+        ),
+    ] = None,
+    minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--minutes",
+            "-m",
+            min=0.1,
+            help="Time budget for the whole interview; it ends when the time is up.",
+            show_default=False,
+        ),
+    ] = None,
+    count: Annotated[
+        int | None,
+        typer.Option(
+            "--count",
+            "-n",
+            min=1,
+            help=f"Questions to ask (default {DEFAULT_COUNT}; with --minutes: until time is up).",
+            show_default=False,
+        ),
+    ] = None,
+    record: Annotated[
+        bool,
+        typer.Option("--record", help="Record each answer as a review, updating the schedule."),
+    ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", help="Seed for the draw and the exercises: the same interview again."
+        ),
+    ] = None,
+    extra: DecksOption = None,
+) -> None:
+    """A timed mock interview: cards tagged `interview` and fresh compute exercises, mixed.
+
+    Type each answer (a compute answer is graded; for a question, compare with the model
+    answer and score yourself 1-4, or y/n). `q` alone quits. The report gives the score,
+    the time per question, the weakest decks and tags, and what to study next. Nothing is
+    recorded without --record. Piped input gives one line per step, as in `drill study`.
+    """
+    import random
+
+    from rich.console import Console
+
+    from drill.errors import DrillError
+    from drill.interview import Interview, exercise_for, pick_questions
+    from drill.selection import select_cards
+    from drill.ui.interview_view import InterviewScreen, render_report
+    from drill.ui.keys import Keys
+
+    collection = load_decks(extra)
+    cards = select_cards(collection, decks or (), tag or ())
+    wanted = count or (BUDGET_COUNT if minutes else DEFAULT_COUNT)
+    questions = pick_questions(cards, collection.tags_of, wanted, random.Random(seed))
+    if not questions:
+        raise DrillError(
+            "no interview questions here: tag basic cards `interview`, or add compute cards"
+        )
+    console = Console(highlight=False)
+    # numpy and the generators load here: worth a spinner on a slow start
+    with console.status("Preparing the exercises…"):
+        exercises = {q.number: exercise_for(q) for q in questions if q.is_compute}
+    budget = minutes * 60 if minutes else None
+    with _recording(record, [q.card for q in questions]) as session:
+        mock = Interview(questions, budget_seconds=budget, session=session)
+        report = InterviewScreen(mock, console, Keys(), exercises).run()
+    render_report(report, console)
+
+
+@contextmanager
+def _recording(record: bool, cards: list) -> Iterator:
+    """A study Session over the interview's cards with --record; otherwise None, and the
+    database is not even opened."""
+    if not record:
+        yield None
+        return
+    from drill.config import load_config
+    from drill.session import Session
+    from drill.store import Store
+
+    with Store.open() as store:
+        yield Session(store, cards, load_config())

@@ -1,0 +1,313 @@
+"""The mock interview in the terminal: a question, a running timer, the answer, a report.
+
+On a terminal the answer line shows the time ticking (and the budget left) while the user
+types. When input is piped, each step reads one line, as in `drill study`: the typed
+answer, then for an interview question the self-score (1-4, y or n). `q` alone quits.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from drill.exercises.base import Exercise
+from drill.interview import Interview, Question, Report, Result, Weakness
+from drill.model import Rating
+from drill.ui.keys import QUIT, Keys
+
+SELF_SCORES = {
+    "1": Rating.AGAIN,
+    "2": Rating.HARD,
+    "3": Rating.GOOD,
+    "4": Rating.EASY,
+    "n": Rating.AGAIN,
+    "y": Rating.GOOD,
+}
+RESULT_STYLE = {
+    Rating.AGAIN: "bold red",
+    Rating.HARD: "bold yellow",
+    Rating.GOOD: "bold green",
+    Rating.EASY: "bold cyan",
+}
+TICK_SECONDS = 0.2
+
+
+class Quit(Exception):
+    """The user asked to end the interview."""
+
+
+def clock_text(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+class InterviewScreen:
+    def __init__(
+        self,
+        interview: Interview,
+        console: Console,
+        keys: Keys,
+        exercises: Mapping[int, Exercise],
+    ) -> None:
+        self.interview = interview
+        self.console = console
+        self.keys = keys
+        self.exercises = exercises
+
+    def run(self) -> Report:
+        """Ask until every question is answered, time is up, the user quits or input ends."""
+        try:
+            while (question := self.interview.next_question()) is not None:
+                result = self._ask(question)
+                self._after(result)
+        except (Quit, EOFError, KeyboardInterrupt):
+            self.interview.quit()
+            self.console.print()
+        report = self.interview.report()
+        if report.time_up:
+            self.console.print(Text("Time is up.", style="bold yellow"))
+        return report
+
+    # -- one question ------------------------------------------------------------------
+
+    def _ask(self, question: Question) -> Result:
+        total = len(self.interview.questions)
+        title = f"Question {question.number} of {total}  ·  {question.card.key}"
+        self.console.print(Rule(Text(title, style="dim")))
+        if question.is_compute:
+            return self._compute(question, self.exercises[question.number])
+        self.console.print(Panel(Markdown(question.card.q), title="Question", title_align="left"))
+        self.console.print(Text("Answer as you would out loud; Enter alone to skip.", "dim"))
+        typed = self._read_answer()
+        self._print_answer(question)
+        rating = self._self_score()
+        return self.interview.answer(question, rating, typed=typed or None)
+
+    def _compute(self, question: Question, exercise: Exercise) -> Result:
+        from drill import grading
+
+        self.console.print(Panel(Text(exercise.question), title="Compute", title_align="left"))
+        while True:
+            typed = self._read_answer()
+            if not typed.strip():
+                verdict = None
+                break
+            try:
+                verdict = grading.check(typed, exercise)
+                break
+            except grading.ParseError as error:
+                self.console.print(Text(f"Could not read that: {error}. Try again.", "yellow"))
+        correct = bool(verdict and verdict.correct)
+        if verdict is None:
+            self.console.print(Text("No answer given.", style="yellow"))
+        elif correct:
+            self.console.print(Text("✓ Correct.", style="bold green"))
+        else:
+            self.console.print(Text("✗ Not quite.", style="bold red"))
+        self.console.print(Text(f"True value: {grading.format_value(exercise.answer)}"))
+        solution = Text("\n".join(exercise.solution))
+        self.console.print(Panel(solution, title="Worked solution", title_align="left"))
+        rating = Rating.GOOD if correct else Rating.AGAIN
+        typed_answer = typed if verdict is not None else None
+        return self.interview.answer(question, rating, typed=typed_answer, correct=correct)
+
+    def _read_answer(self) -> str:
+        """One typed answer, timed; `q` alone quits."""
+        if self.keys.is_tty and os.name != "nt":
+            typed = TimedLine(self.keys.stream, self.console, self._timer_label).read(
+                stop=lambda: self.interview.time_left() == 0
+            )
+        else:
+            self.console.print(self._timer_label(), end="")
+            typed = self.keys.line()
+            if not self.keys.is_tty:  # piped: echo the answer, so the transcript reads well
+                self.console.print(Text(typed, style="dim"))
+        if typed.strip().lower() == QUIT:
+            raise Quit
+        return typed
+
+    def _timer_label(self) -> Text:
+        label = Text(f"[{clock_text(self.interview.elapsed())}", style="cyan")
+        left = self.interview.time_left()
+        if left is not None:
+            # counting down, a second is shown until it has fully passed
+            shown = clock_text(math.ceil(left))
+            label.append(f" · {shown} left", style="red" if left < 60 else "cyan")
+        label.append("] ", style="cyan")
+        label.append("answer> ", style="bold")
+        return label
+
+    def _print_answer(self, question: Question) -> None:
+        parts: list = [Markdown(question.card.a)]
+        if question.card.ref:
+            parts.append(Text(f"\n{question.card.ref}", style="dim italic"))
+        self.console.print(Panel(Group(*parts), title="Model answer", title_align="left"))
+
+    def _self_score(self) -> Rating:
+        self.console.print(
+            Text("How did you do?  1 again  2 hard  3 good  4 easy  (y: good, n: again)", "dim")
+        )
+        while True:
+            key = self.keys.key()
+            if key == QUIT:
+                raise Quit
+            if key in SELF_SCORES:
+                return SELF_SCORES[key]
+
+    def _after(self, result: Result) -> None:
+        line = Text(f"Answered in {clock_text(result.seconds)}", style="dim")
+        line.append(f"  ·  {result.rating.name.lower()}", style=RESULT_STYLE[result.rating])
+        self.console.print(line)
+        if result.became_leech:
+            self.console.print(
+                Text(
+                    f"{result.question.card.key} is now a leech: rewrite or split it.",
+                    style="bold magenta",
+                )
+            )
+
+
+class TimedLine:
+    """A one-line editor for a terminal that redraws the timer while the user types.
+
+    Handles printable characters, Backspace, Ctrl-U (clear), Enter, and Ctrl-D on an empty
+    line (end of input); other control keys and escape sequences are ignored.
+    """
+
+    def __init__(self, stream: TextIO, console: Console, label: Callable[[], Text]) -> None:
+        self.stream = stream
+        self.console = console
+        self.label = label
+        self.text = ""
+        self._shown = ""  # what is on the line now, to redraw only on a change
+
+    def read(self, stop: Callable[[], bool]) -> str:
+        """The line typed, when Enter is pressed or `stop()` turns true (time is up)."""
+        import select
+        import termios
+        import tty
+
+        fd = self.stream.fileno()
+        saved = termios.tcgetattr(fd)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            tty.setcbreak(fd)
+            while not stop():
+                self._draw()
+                ready, _, _ = select.select([fd], [], [], TICK_SECONDS)
+                if ready and self._feed(decoder.decode(os.read(fd, 64))):
+                    break
+        finally:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            self._draw()
+            self.console.file.write("\n")
+            self._shown = ""
+            self.console.file.flush()
+        return self.text
+
+    def _feed(self, chars: str) -> bool:
+        """Apply typed characters; True once Enter is pressed."""
+        escape = False
+        for char in chars:
+            if escape:  # skip the rest of an escape sequence (arrow keys and the like)
+                escape = not char.isalpha() and char != "~"
+            elif char == "\x1b":
+                escape = True
+            elif char in "\r\n":
+                return True
+            elif char in "\x7f\b":
+                self.text = self.text[:-1]
+            elif char == "\x15":
+                self.text = ""
+            elif char == "\x04" and not self.text:
+                raise EOFError
+            elif char.isprintable():
+                self.text += char
+        return False
+
+    def _draw(self) -> None:
+        label = self.label()
+        room = max(10, self.console.width - label.cell_len - 1)
+        line = label + Text(self.text[-room:])
+        with self.console.capture() as capture:
+            self.console.print(line, end="")
+        drawn = capture.get()
+        if drawn != self._shown:
+            self._shown = drawn
+            self.console.file.write("\r\x1b[2K" + drawn)
+            self.console.file.flush()
+
+
+# -- the report ---------------------------------------------------------------------------
+
+
+def render_report(report: Report, console: Console) -> None:
+    console.print()
+    console.print(Rule(Text("Interview report", style="bold")))
+    if not report.results:
+        console.print("No question was answered.")
+        return
+    answered = len(report.results)
+    line = Text(f"Score: {report.score:g} / {answered}", style="bold")
+    line.append(f" ({report.share:.0%})  in {clock_text(report.seconds)}")
+    if answered < report.planned:
+        line.append(f"  ·  {answered} of {report.planned} questions answered", style="yellow")
+    console.print(line)
+    console.print(_results_table(report))
+    _weaknesses(console, "Weakest decks", report.weakest_decks)
+    _weaknesses(console, "Weakest tags", report.weakest_tags)
+    if report.study_next:
+        console.print(Text("\nStudy next", style="bold"))
+        table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
+        table.add_column("command", no_wrap=True)
+        table.add_column("why", style="dim")
+        for suggestion in report.study_next:
+            table.add_row(suggestion.command, suggestion.reason)
+        console.print(table)
+    else:
+        console.print(Text("\nNothing missed. Try a longer interview or other decks.", "green"))
+    if report.recorded:
+        console.print(Text("\nEvery answer was recorded as a review.", style="dim"))
+    else:
+        console.print(
+            Text("\nNothing was recorded: add --record to update the schedule.", style="dim")
+        )
+
+
+def _results_table(report: Report) -> Table:
+    table = Table(box=None, pad_edge=False)
+    for name, justify in (("#", "right"), ("card", "left"), ("kind", "left"), ("time", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("result")
+    for result in report.results:
+        card = result.question.card
+        kind = card.generator if result.question.is_compute else "question"
+        if result.correct is None:
+            outcome = Text(result.rating.name.lower(), style=RESULT_STYLE[result.rating])
+        else:
+            outcome = Text("right", "green") if result.correct else Text("wrong", "red")
+        table.add_row(
+            str(result.question.number),
+            card.key,
+            kind or "",
+            clock_text(result.seconds),
+            outcome,
+        )
+    return table
+
+
+def _weaknesses(console: Console, title: str, weaknesses: Sequence[Weakness]) -> None:
+    if not weaknesses:
+        return
+    shown = ", ".join(f"{w.name} {w.points:g}/{w.questions}" for w in weaknesses)
+    console.print(Text(f"{title}: ", style="bold") + Text(shown))
