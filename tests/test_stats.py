@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from drill.cli import app
 from drill.model import Card, CardState, CardType, Rating
-from drill.stats import DayCount, PassRate, Retention, collect
+from drill.stats import CardTrouble, DayCount, PassRate, Retention, collect
 from drill.store import CardRecord, Review, Store
 from drill.ui.stats_view import calendar_heatmap, forecast_chart, render_stats
 
@@ -420,3 +420,16 @@ def test_render_handles_an_empty_collection(store, local_tz) -> None:
     assert "0 reviews in 0s   Streak: 0 days" in text
     assert "Due in the next 30 days: 0" in text
     assert "Leeches" not in text
+
+
+def test_long_lists_are_cut_on_screen_and_big_samples_shortened(store, local_tz) -> None:
+    empty = collect(store, [], NOW, ROLLOVER)
+    leeches = tuple(CardTrouble(f"mine/c{i:02d}", 9, 20, R, True, True) for i in range(20))
+    big = Retention(young=PassRate(900, 300), mature=PassRate(9, 1))
+    figures = replace(empty, leeches=leeches, retention={**empty.retention, "year": big})
+    console = Console(record=True, width=120, color_system=None)
+    render_stats(figures, console)
+    text = console.export_text()
+    assert "mine/c14" in text and "mine/c15" not in text
+    assert "… and 5 more (drill stats --json lists them)" in text
+    assert "75.0% (n=1.2k)" in text and "90.0% (9/10)" in text

@@ -39,15 +39,16 @@ def stats(
     from drill.stats import collect
     from drill.store import Store
 
-    collection = load_decks(extra)
-    deck_ids = [resolve_deck_id(collection, name) for name in decks or ()]
-    cards = collection.cards(deck_ids)
     config = load_config()
     now = utc_now()
-    # The spinner goes to stderr, so `--json` output stays clean.
-    with Console(stderr=True).status("Reading the review log…"), Store.open() as store:
-        renamed = collection.renames()
-        figures = collect(store, cards, now, config.rollover_hour, deck_ids, renamed)
+    # Large collections take a moment. The spinner goes to stderr: --json output stays clean.
+    with Console(stderr=True).status("Counting…"):
+        collection = load_decks(extra)
+        deck_ids = [resolve_deck_id(collection, name) for name in decks or ()]
+        cards = collection.cards(deck_ids)
+        with Store.open() as store:
+            renamed = collection.renames()
+            figures = collect(store, cards, now, config.rollover_hour, deck_ids, renamed)
     if as_json:
         typer.echo(json.dumps(figures.to_dict(), indent=2))
         return
@@ -114,17 +115,17 @@ def interview(
     from drill.ui.interview_view import InterviewScreen, render_report
     from drill.ui.keys import Keys
 
-    collection = load_decks(extra)
-    cards = select_cards(collection, decks or (), tag or ())
-    wanted = count or (BUDGET_COUNT if minutes else DEFAULT_COUNT)
-    questions = pick_questions(cards, collection.tags_of, wanted, random.Random(seed))
-    if not questions:
-        raise DrillError(
-            "no interview questions here: tag basic cards `interview`, or add compute cards"
-        )
     console = Console(highlight=False)
-    # numpy and the generators load here: worth a spinner on a slow start
-    with console.status("Preparing the exercises…"):
+    # Deck loading, numpy and the generators can take a moment on a cold start.
+    with console.status("Preparing the interview…"):
+        collection = load_decks(extra)
+        cards = select_cards(collection, decks or (), tag or ())
+        wanted = count or (BUDGET_COUNT if minutes else DEFAULT_COUNT)
+        questions = pick_questions(cards, collection.tags_of, wanted, random.Random(seed))
+        if not questions:
+            raise DrillError(
+                "no interview questions here: tag basic cards `interview`, or add compute cards"
+            )
         exercises = {q.number: exercise_for(q) for q in questions if q.is_compute}
     budget = minutes * 60 if minutes else None
     with _recording(record, [q.card for q in questions]) as session:

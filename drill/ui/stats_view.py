@@ -18,6 +18,7 @@ CHART_HEIGHT = 6
 HEAT_STYLES = ("grey23", "#0e4429", "#006d32", "#26a641", "#39d353")
 HEAT_GLYPHS = "·░▒▓█"
 WEEKDAY_LABELS = ("Mon", "", "Wed", "", "Fri", "", "")
+MAX_ROWS = 15  # of a card list on screen; --json lists every card
 
 
 def render_stats(stats: Stats, console: Console) -> None:
@@ -91,8 +92,14 @@ def _rate_cell(rate: PassRate) -> Text:
     if rate.rate is None:
         return Text("-", style="dim")
     cell = Text(f"{rate.rate:.1%}")
-    cell.append(f" ({rate.passed}/{rate.reviews})", style="dim")
+    # counts in full while they are short; beyond that the size of the sample is enough
+    counts = f"{rate.passed}/{rate.reviews}" if rate.reviews < 1000 else f"n={_short(rate.reviews)}"
+    cell.append(f" ({counts})", style="dim")
     return cell
+
+
+def _short(count: int) -> str:
+    return f"{count / 1000:.1f}k" if count < 1_000_000 else f"{count / 1_000_000:.1f}M"
 
 
 def forecast_chart(days: Sequence[DayCount], height: int = CHART_HEIGHT) -> Text:
@@ -206,11 +213,15 @@ def _troubles(console: Console, title: str, cards: Sequence[CardTrouble]) -> Non
     table.add_column("lapses", justify="right")
     table.add_column("reviews", justify="right")
     table.add_column("state")
-    for card in cards:
+    for card in cards[:MAX_ROWS]:
         flags = [name for name, on in (("suspended", card.suspended), ("leech", card.leech)) if on]
         state = card.state.name.lower() + (f" ({', '.join(flags)})" if flags else "")
         table.add_row(card.key, str(card.lapses), str(card.reviews), state)
     console.print(table)
+    if len(cards) > MAX_ROWS:
+        console.print(
+            Text(f"… and {len(cards) - MAX_ROWS} more (drill stats --json lists them)", "dim")
+        )
 
 
 def _generators_table(stats: Stats) -> Table:
