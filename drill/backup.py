@@ -72,7 +72,7 @@ def list_backups(folder: Path) -> list[Backup]:
     """The copies in `folder`, oldest first. Files of other names are ignored."""
     try:
         names = os.listdir(folder)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
     found = []
     for name in names:
@@ -168,7 +168,7 @@ def stale_partials(folder: Path) -> list[Path]:
     """Temporary copies old enough that the process writing them must have died."""
     try:
         entries = list(folder.iterdir())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
     cutoff = time.time() - _STALE_PARTIAL_SECONDS
     stale = []
@@ -195,13 +195,13 @@ def daily_backup(path: Path, db: sqlite3.Connection, now: datetime | None = None
     now = now or datetime.now(UTC)
     folder = backups_folder(path)
     today = now.astimezone().date()
-    if any(b.made_at.astimezone().date() == today for b in list_backups(folder)):
-        return None
-    if not _has_history(db):
-        return None
     try:
+        if any(b.made_at.astimezone().date() == today for b in list_backups(folder)):
+            return None
+        if not _has_history(db):
+            return None
         return make_backup(db, folder, Reason.DAILY, now)
-    except BackupFailed:
+    except (BackupFailed, OSError):
         return None
 
 

@@ -191,23 +191,14 @@ def check_config(path: Path) -> list[Finding]:
 def check_backups(folder: Path, database: Path, now: datetime | None = None) -> list[Finding]:
     """Are there backups, is the newest one sound, and are they keeping up with reviews?"""
     now = now or datetime.now(UTC)
+    if folder.exists() and not folder.is_dir():
+        advice = "Move that file away so drill can make the folder."
+        return [Finding("backups", Severity.ERROR, f"{folder} is not a folder.", advice)]
     copies = backup.list_backups(folder)
     findings = _stale_partials(folder)
-    last_review = _last_review(database)
+    first_review, last_review = _review_span(database)
     if not copies:
-        if last_review is None:
-            findings.append(
-                Finding("backups", Severity.OK, "None yet; they start with the first reviews.")
-            )
-        else:
-            findings.append(
-                Finding(
-                    "backups",
-                    Severity.WARNING,
-                    f"No backups in {folder}.",
-                    "Run `drill backup`; check that the folder can be written.",
-                )
-            )
+        findings.append(_no_backups(folder, first_review, now))
         return findings
     newest = copies[-1]
     problem = backup.database_problem(newest.path)
@@ -252,15 +243,33 @@ def _stale_partials(folder: Path) -> list[Finding]:
     ]
 
 
-def _last_review(database: Path) -> datetime | None:
-    if backup.database_problem(database) is not None:
-        return None
+def _no_backups(folder: Path, first_review: datetime | None, now: datetime) -> Finding:
+    if first_review is None:
+        return Finding("backups", Severity.OK, "None yet; they start once there are reviews.")
+    if now - first_review < BACKUP_LAG:
+        # The day's copy is made when drill opens the database; the first reviews came after.
+        message = "None yet; the first is made the next time drill opens the database."
+        return Finding("backups", Severity.NOTE, message, "Or run `drill backup` now.")
+    return Finding(
+        "backups",
+        Severity.WARNING,
+        f"No backups in {folder}, though reviews go back to {first_review:%Y-%m-%d}.",
+        "Run `drill backup`; check that the folder can be written.",
+    )
+
+
+def _review_span(database: Path) -> tuple[datetime | None, datetime | None]:
+    """When the first and the last review were made, if the database can tell."""
+    if not database.exists() or backup.database_problem(database) is not None:
+        return None, None
     try:
         with backup.open_existing(database) as db:
-            row = db.execute("SELECT max(reviewed_at) FROM review_log").fetchone()
+            row = db.execute("SELECT min(reviewed_at), max(reviewed_at) FROM review_log").fetchone()
     except sqlite3.DatabaseError:
-        return None
-    return datetime.fromtimestamp(row[0] / 1000, tz=UTC) if row and row[0] is not None else None
+        return None, None
+    if not row or row[0] is None:
+        return None, None
+    return tuple(datetime.fromtimestamp(ms / 1000, tz=UTC) for ms in row)  # type: ignore[return-value]
 
 
 def _age(delta: timedelta) -> str:
