@@ -79,7 +79,7 @@ def doctor(extra: DecksOption = None) -> None:
     from drill.paths import get_paths
 
     paths = get_paths()
-    collection = load_collection(extra or ())
+    collection = load_collection(extra or (), max_bytes=_deck_size_limit())
     findings = run_checks(paths.database, collection, paths.config_file, paths.backups)
     width = max(len(finding.area) for finding in findings)
     for finding in findings:
@@ -89,3 +89,15 @@ def doctor(extra: DecksOption = None) -> None:
             typer.echo(f"{'':<7}  {'':<{width}}  -> {finding.advice}")
     if needs_user(findings):
         raise typer.Exit(1)
+
+
+def _deck_size_limit() -> int:
+    """The configured limit; the default when the config is broken (doctor reports that)."""
+    from drill.config import load_config
+    from drill.decks import MAX_DECK_BYTES
+    from drill.errors import ConfigError
+
+    try:
+        return load_config().max_deck_bytes
+    except ConfigError:
+        return MAX_DECK_BYTES
