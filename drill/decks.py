@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drill.deck_cache import DeckCache, Position, stamp_file
 from drill.deck_check import CARD_KEYS, DECK_KEYS, DeckChecker, did_you_mean
 from drill.deck_yaml import MAX_DECK_BYTES, Node, read_tree
 from drill.errors import DeckError, DrillError, UnknownCard, UnknownDeck
@@ -51,7 +52,7 @@ def load_deck(path: Path, max_bytes: int = MAX_DECK_BYTES) -> Deck:
 class _Checked:
     deck: Deck | None
     errors: list[DeckError]
-    id_node: Node | None = None  # where the deck id is written, to place duplicate-id errors
+    id_node: Node | Position | None = None  # where the deck id is, to place duplicate-id errors
 
 
 def _check(path: Path, max_bytes: int) -> _Checked:
@@ -189,10 +190,13 @@ class Collection:
         return lines
 
 
-def load_sources(sources: Iterable[Path], max_bytes: int = MAX_DECK_BYTES) -> Collection:
+def load_sources(
+    sources: Iterable[Path], max_bytes: int = MAX_DECK_BYTES, cache: DeckCache | None = None
+) -> Collection:
     """Every deck in `sources` (files or folders); bad files and paths become errors.
 
     Two files claiming one deck id: the first keeps it, the second is an error naming both.
+    With a `cache`, a file unchanged since it was last parsed is not parsed again.
     """
     collection = Collection()
     seen: set[Path] = set()
@@ -204,7 +208,7 @@ def load_sources(sources: Iterable[Path], max_bytes: int = MAX_DECK_BYTES) -> Co
             collection.errors.append(error)
             continue
         for file in files:
-            checked = _check(file, max_bytes)
+            checked = _check_cached(file, max_bytes, cache) if cache else _check(file, max_bytes)
             collection.errors += checked.errors
             deck = checked.deck
             if deck is None:
@@ -217,7 +221,21 @@ def load_sources(sources: Iterable[Path], max_bytes: int = MAX_DECK_BYTES) -> Co
     return collection
 
 
-def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | None) -> DeckError:
+def _check_cached(file: Path, max_bytes: int, cache: DeckCache) -> _Checked:
+    """_check, through the parse cache. Only valid decks are cached: a file with errors is
+    parsed each time, so its messages always come from the current checker."""
+    stamp = stamp_file(file, max_bytes)
+    hit = cache.get(file, stamp) if stamp else None
+    if hit is not None:
+        return _Checked(hit.deck, [], hit.id_position)
+    checked = _check(file, max_bytes)
+    if stamp and checked.deck is not None:
+        node = checked.id_node
+        cache.put(stamp, checked.deck, Position(node.line, node.column) if node else None)
+    return checked
+
+
+def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | Position | None) -> DeckError:
     line, column = (id_node.line, id_node.column) if id_node else (None, None)
     message = f"deck id {deck.id!r} is already used by {first.path}"
     return DeckError(message, str(deck.path), line, column)
@@ -243,4 +261,7 @@ def check_generator_params(deck: Deck) -> list[DeckError]:
 
 def load_collection(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> Collection:
     """Every deck from every source (see default_sources); a bad file never blocks the others."""
-    return load_sources(default_sources(extra), max_bytes)
+    # Through the parse cache (drill.deck_cache): at each start-up, unchanged decks are
+    # read back instead of parsed, which keeps `drill due` fast on large collections.
+    with DeckCache() as cache:
+        return load_sources(default_sources(extra), max_bytes, cache)
