@@ -276,30 +276,31 @@ class Store:
     def record(self, review: Review, after: CardRecord) -> int:
         """Append a review and save the card's new state, in one transaction. Returns its id."""
         with self.write() as db:
-            before = self.card(review.key)
-            snapshot = json.dumps(before.to_dict()) if before else None
-            cursor = db.execute(
-                "INSERT INTO review_log (key, reviewed_at, rating, state_before, state_after,"
-                " due_after, duration_ms, stability, difficulty, seed, answer, correct, previous)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    review.key,
-                    to_ms(review.reviewed_at),
-                    int(review.rating),
-                    int(review.state_before),
-                    int(review.state_after),
-                    to_ms(review.due_after),
-                    review.duration_ms,
-                    review.stability,
-                    review.difficulty,
-                    review.seed,
-                    review.answer,
-                    None if review.correct is None else int(review.correct),
-                    snapshot,
-                ),
-            )
+            cursor = db.execute(_INSERT_REVIEW, _review_row(review, self.card(review.key)))
             _put_card(db, after)
             return int(cursor.lastrowid or 0)
+
+    def record_many(self, reviews: Iterable[tuple[Review, CardRecord]]) -> int:
+        """Append many reviews in one transaction, exactly as record() would one at a time.
+
+        For bulk loads (imports, benchmark collections): one commit instead of one per
+        review. The reviews are appended in the order given. Returns how many were written.
+        """
+        latest: dict[str, CardRecord | None] = {}  # each card's state as of the last row
+
+        def rows() -> Iterator[tuple]:
+            for review, after in reviews:
+                before = latest[review.key] if review.key in latest else self.card(review.key)
+                latest[review.key] = after
+                yield _review_row(review, before)
+
+        with self.write() as db:
+            count = db.executemany(_INSERT_REVIEW, rows()).rowcount
+            # Only each card's final state matters: writing the others would be overwritten.
+            for after in latest.values():
+                if after is not None:
+                    _put_card(db, after)
+        return count
 
     def undo(self, review_id: int, now: datetime) -> str:
         """Take back a review: its card returns to the state it had before. Returns the key."""
@@ -421,6 +422,32 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+_INSERT_REVIEW = (
+    "INSERT INTO review_log (key, reviewed_at, rating, state_before, state_after, due_after,"
+    " duration_ms, stability, difficulty, seed, answer, correct, previous)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _review_row(review: Review, before: CardRecord | None) -> tuple:
+    """The review_log row of a review; `before` (the card's previous state) is kept for undo."""
+    return (
+        review.key,
+        to_ms(review.reviewed_at),
+        int(review.rating),
+        int(review.state_before),
+        int(review.state_after),
+        to_ms(review.due_after),
+        review.duration_ms,
+        review.stability,
+        review.difficulty,
+        review.seed,
+        review.answer,
+        None if review.correct is None else int(review.correct),
+        json.dumps(before.to_dict()) if before else None,
+    )
 
 
 def _put_card(db: sqlite3.Connection, record: CardRecord) -> None:
