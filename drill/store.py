@@ -407,11 +407,6 @@ class Store:
                     todo.append(old)
         return keys
 
-    def keys_with_history(self) -> set[str]:
-        """Every key with a review or a schedule, whether or not a deck still has it."""
-        rows = self.db.execute("SELECT key FROM card_state UNION SELECT key FROM review_log")
-        return {row[0] for row in rows}
-
     def _has_history(self, key: str) -> bool:
         row = self.db.execute(
             "SELECT EXISTS (SELECT 1 FROM card_state WHERE key = ?)"
