@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,19 +276,20 @@ def encode(deck: Deck, id_position: Position | None) -> str:
     )
 
 
-def _card_fields(card: Card) -> dict[str, Any]:
-    return {
-        "id": card.id,
-        "q": card.q,
-        "a": card.a,
-        "type": card.type.value,
-        "tags": list(card.tags),
-        "ref": card.ref,
-        "generator": card.generator,
-        "params": dict(card.params),
-        "was": list(card.was),
-        "line": card.line,
-    }
+def _card_fields(card: Card) -> list[Any]:
+    # A list, not a mapping: a fifth smaller, and quicker to read back for 20,000 cards.
+    return [
+        card.id,
+        card.q,
+        card.a,
+        card.type.value,
+        card.tags,
+        card.ref,
+        card.generator,
+        dict(card.params),
+        card.was,
+        card.line,
+    ]
 
 
 def decode(payload: str, path: Path) -> CachedDeck | None:
@@ -311,19 +312,23 @@ def decode(payload: str, path: Path) -> CachedDeck | None:
     return CachedDeck(deck, position)
 
 
-def _card(deck_id: str, fields: Mapping[str, Any]) -> Card:
+_CARD_TYPES = {card_type.value: card_type for card_type in CardType}
+
+
+def _card(deck_id: str, fields: list[Any]) -> Card:
+    card_id, q, a, card_type, tags, ref, generator, params, was, line = fields
     return Card(
         deck_id=deck_id,
-        id=fields["id"],
-        q=fields["q"],
-        a=fields["a"],
-        type=CardType(fields["type"]),
-        tags=tuple(fields["tags"]),
-        ref=fields["ref"],
-        generator=fields["generator"],
-        params=fields["params"],
-        was=tuple(fields["was"]),
-        line=fields["line"],
+        id=card_id,
+        q=q,
+        a=a,
+        type=_CARD_TYPES[card_type],
+        tags=tuple(tags),
+        ref=ref,
+        generator=generator,
+        params=params,
+        was=tuple(was),
+        line=line,
     )
 
 
