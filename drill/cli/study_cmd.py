@@ -59,7 +59,7 @@ def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None
     from drill.queue import count_due, day_start
     from drill.selection import select_cards
     from drill.session import utc_now
-    from drill.ui.tables import due_table
+    from drill.ui.due_view import due_table
 
     collection = load_decks(extra)
     cards = select_cards(collection, decks or (), tag or ())

@@ -15,6 +15,7 @@ from rich.text import Text
 from drill.model import Card, CardType, Rating
 from drill.scheduler import format_interval
 from drill.session import Session, Summary
+from drill.ui.due_view import next_due_text  # shared with `drill due`
 from drill.ui.keys import ENTER, QUIT, Keys
 
 GRADE_STYLE = {
@@ -229,16 +230,6 @@ def render_summary(summary: Summary, console: Console, now: datetime) -> None:
     if summary.compute:
         console.print(f"Compute exercises: {summary.correct} of {summary.compute} correct.")
     console.print(next_due_text(summary.remaining, summary.next_due, now))
-
-
-def next_due_text(remaining: int, next_due: datetime | None, now: datetime) -> str:
-    if remaining:
-        return f"{remaining} card{'s' * (remaining != 1)} still due today."
-    if next_due is None:
-        return "No cards scheduled."
-    local = next_due.astimezone()
-    when = local.strftime("%H:%M") if next_due - now < timedelta(hours=20) else f"{local:%Y-%m-%d}"
-    return f"Next card due in {format_interval(next_due - now)} (at {when})."
 
 
 def _duration(delta: timedelta) -> str:

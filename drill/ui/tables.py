@@ -1,8 +1,8 @@
-"""Tables and card views printed by `drill due`, `drill show` and `drill config`."""
+"""Tables and card views printed by `drill show` and `drill config` (`drill due`: due_view)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from rich.console import Console
@@ -11,7 +11,6 @@ from rich.table import Table
 from rich.text import Text
 
 from drill.model import Card, CardType
-from drill.queue import DueCounts
 from drill.store import CardRecord, Review
 
 _console = Console(highlight=False)
@@ -25,34 +24,6 @@ def _when(moment: datetime, since: datetime) -> str:
     """A time within a day of `since`, else a date: keeps history tables narrow."""
     local = moment.astimezone()
     return local.strftime("%H:%M") if moment - since < timedelta(days=1) else f"{local:%Y-%m-%d}"
-
-
-def due_table(rows: Mapping[str, DueCounts], total: DueCounts, now: datetime) -> None:
-    from drill.ui.study import next_due_text
-
-    table = Table(box=None, pad_edge=False)
-    table.add_column("deck")
-    for name in ("new", "learning", "review", "later today"):
-        table.add_column(name, justify="right")
-    for deck_id, counts in sorted(rows.items()):
-        table.add_row(
-            deck_id,
-            str(counts.new),
-            str(counts.learning),
-            str(counts.review),
-            str(counts.later_today),
-        )
-    table.add_section()
-    table.add_row(
-        Text("total", style="bold"),
-        str(total.new),
-        str(total.learning),
-        str(total.review),
-        str(total.later_today),
-    )
-    _console.print(table)
-    # The new-card allowance is per day, not per deck: the total is what study will show.
-    _console.print(next_due_text(total.total, total.next_due, now))
 
 
 def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) -> None:
