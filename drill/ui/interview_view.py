@@ -23,6 +23,7 @@ from rich.text import Text
 from drill.exercises.base import Exercise
 from drill.interview import Interview, Question, Report, Result, Weakness
 from drill.model import Rating
+from drill.ui.exercise_view import GRADE_STYLE, ask_answer, show_outcome
 from drill.ui.keys import QUIT, Keys
 
 SELF_SCORES = {
@@ -32,12 +33,6 @@ SELF_SCORES = {
     "4": Rating.EASY,
     "n": Rating.AGAIN,
     "y": Rating.GOOD,
-}
-RESULT_STYLE = {
-    Rating.AGAIN: "bold red",
-    Rating.HARD: "bold yellow",
-    Rating.GOOD: "bold green",
-    Rating.EASY: "bold cyan",
 }
 TICK_SECONDS = 0.2
 
@@ -94,32 +89,12 @@ class InterviewScreen:
         return self.interview.answer(question, rating, typed=typed or None)
 
     def _compute(self, question: Question, exercise: Exercise) -> Result:
-        from drill import grading
 
         self.console.print(Panel(Text(exercise.question), title="Compute", title_align="left"))
-        while True:
-            typed = self._read_answer()
-            if not typed.strip():
-                verdict = None
-                break
-            try:
-                verdict = grading.check(typed, exercise)
-                break
-            except grading.ParseError as error:
-                self.console.print(Text(f"Could not read that: {error}. Try again.", "yellow"))
-        correct = bool(verdict and verdict.correct)
-        if verdict is None:
-            self.console.print(Text("No answer given.", style="yellow"))
-        elif correct:
-            self.console.print(Text("✓ Correct.", style="bold green"))
-        else:
-            self.console.print(Text("✗ Not quite.", style="bold red"))
-        self.console.print(Text(f"True value: {grading.format_value(exercise.answer)}"))
-        solution = Text("\n".join(exercise.solution))
-        self.console.print(Panel(solution, title="Worked solution", title_align="left"))
+        typed, verdict = ask_answer(self.console, self._read_answer, exercise)
+        correct = show_outcome(self.console, exercise, verdict)
         rating = Rating.GOOD if correct else Rating.AGAIN
-        typed_answer = typed if verdict is not None else None
-        return self.interview.answer(question, rating, typed=typed_answer, correct=correct)
+        return self.interview.answer(question, rating, typed=typed, correct=correct)
 
     def _read_answer(self) -> str:
         """One typed answer, timed; `q` alone quits."""
@@ -166,7 +141,7 @@ class InterviewScreen:
 
     def _after(self, result: Result) -> None:
         line = Text(f"Answered in {clock_text(result.seconds)}", style="dim")
-        line.append(f"  ·  {result.rating.name.lower()}", style=RESULT_STYLE[result.rating])
+        line.append(f"  ·  {result.rating.name.lower()}", style=GRADE_STYLE[result.rating])
         self.console.print(line)
         if result.became_leech:
             self.console.print(
@@ -293,7 +268,7 @@ def _results_table(report: Report) -> Table:
         card = result.question.card
         kind = card.generator if result.question.is_compute else "question"
         if result.correct is None:
-            outcome = Text(result.rating.name.lower(), style=RESULT_STYLE[result.rating])
+            outcome = Text(result.rating.name.lower(), style=GRADE_STYLE[result.rating])
         else:
             outcome = Text("right", "green") if result.correct else Text("wrong", "red")
         table.add_row(

@@ -16,14 +16,9 @@ from drill.model import Card, CardType, Rating
 from drill.scheduler import format_interval
 from drill.session import Session, Summary
 from drill.ui.due_view import next_due_text  # shared with `drill due`
+from drill.ui.exercise_view import GRADE_STYLE
 from drill.ui.keys import ENTER, QUIT, Keys
 
-GRADE_STYLE = {
-    Rating.AGAIN: "bold red",
-    Rating.HARD: "bold yellow",
-    Rating.GOOD: "bold green",
-    Rating.EASY: "bold cyan",
-}
 GRADE_KEYS = {str(int(r)): r for r in Rating}
 
 
@@ -167,9 +162,16 @@ class StudyScreen:
 
     # -- compute cards -----------------------------------------------------------------
 
+    def _read_answer(self) -> str:
+        self.console.print(Text("answer> ", style="bold"), end="")
+        typed = self.keys.line()
+        if typed.strip().lower() == QUIT:
+            raise Quit
+        return typed
+
     def _compute(self, card: Card) -> Step:
-        from drill import grading
         from drill.exercises import make
+        from drill.ui.exercise_view import ask_answer, show_outcome
 
         seed = self.session.new_seed()
         try:
@@ -183,36 +185,12 @@ class StudyScreen:
         self.console.print(
             Text("Type your answer and Enter (empty: show the solution; q: quit)", "dim")
         )
-        while True:
-            self.console.print(Text("answer> ", style="bold"), end="")
-            typed = self.keys.line()
-            if typed.strip().lower() == QUIT:
-                raise Quit
-            if not typed.strip():
-                verdict = None
-                break
-            try:
-                verdict = grading.check(typed, exercise)
-                break
-            except grading.ParseError as error:
-                self.console.print(Text(f"Could not read that: {error}. Try again.", "yellow"))
-        if verdict is None:
-            self.console.print(Text("No answer given.", style="yellow"))
-        elif verdict.correct:
-            self.console.print(Text("✓ Correct.", style="bold green"))
-        else:
-            self.console.print(Text("✗ Not quite.", style="bold red"))
-            for line in (verdict.note, verdict.slip and f"Likely slip: {verdict.slip}."):
-                if line:
-                    self.console.print(Text(line, style="yellow"))
-        self.console.print(Text(f"True value: {grading.format_value(exercise.answer)}"))
-        solution = "\n".join(exercise.solution)
-        self.console.print(Panel(Text(solution), title="Worked solution", title_align="left"))
-        correct = bool(verdict and verdict.correct)
+        typed, verdict = ask_answer(self.console, self._read_answer, exercise)
+        correct = show_outcome(self.console, exercise, verdict)
         step = self._grade(card, default=Rating.GOOD if correct else Rating.AGAIN)
         if step.action == "grade":
             step.seed, step.correct = seed, correct
-            step.typed = typed if verdict is not None else None
+            step.typed = typed
         return step
 
 
