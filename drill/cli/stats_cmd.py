@@ -10,20 +10,15 @@ from typing import Annotated
 import typer
 
 from drill.cli.app import app
-from drill.cli.common import DecksOption, load_decks
+from drill.cli.common import DeckArgs, DecksOption, TagOption, load_decks, open_store
 
 DEFAULT_COUNT = 6
 BUDGET_COUNT = 50  # with --minutes and no --count: questions until the time is up
 
-StatsDecks = Annotated[
-    list[str] | None,
-    typer.Argument(help="Deck ids (or unique prefixes); all decks when none.", show_default=False),
-]
-
 
 @app.command()
 def stats(
-    decks: StatsDecks = None,
+    decks: DeckArgs = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as JSON instead of tables.")
     ] = False,
@@ -37,7 +32,6 @@ def stats(
     from drill.selection import resolve_deck_id
     from drill.session import utc_now
     from drill.stats import collect
-    from drill.store import Store
 
     config = load_config()
     now = utc_now()
@@ -46,7 +40,7 @@ def stats(
         collection = load_decks(extra)
         deck_ids = [resolve_deck_id(collection, name) for name in decks or ()]
         cards = collection.cards(deck_ids)
-        with Store.open() as store:
+        with open_store(collection) as store:
             renamed = collection.renames()
             figures = collect(store, cards, now, config.rollover_hour, deck_ids, renamed)
     if as_json:
@@ -59,13 +53,8 @@ def stats(
 
 @app.command()
 def interview(
-    decks: StatsDecks = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tag", "-t", help="Only cards with this tag (repeatable).", show_default=False
-        ),
-    ] = None,
+    decks: DeckArgs = None,
+    tag: TagOption = None,
     minutes: Annotated[
         float | None,
         typer.Option(
@@ -128,14 +117,14 @@ def interview(
             )
         exercises = {q.number: exercise_for(q) for q in questions if q.is_compute}
     budget = minutes * 60 if minutes else None
-    with _recording(record, [q.card for q in questions]) as session:
+    with _recording(record, collection, [q.card for q in questions]) as session:
         mock = Interview(questions, budget_seconds=budget, session=session)
         report = InterviewScreen(mock, console, Keys(), exercises).run()
     render_report(report, console)
 
 
 @contextmanager
-def _recording(record: bool, cards: list) -> Iterator:
+def _recording(record: bool, collection, cards: list) -> Iterator:
     """A study Session over the interview's cards with --record; otherwise None, and the
     database is not even opened."""
     if not record:
@@ -143,7 +132,6 @@ def _recording(record: bool, cards: list) -> Iterator:
         return
     from drill.config import load_config
     from drill.session import Session
-    from drill.store import Store
 
-    with Store.open() as store:
+    with open_store(collection) as store:
         yield Session(store, cards, load_config())
