@@ -22,10 +22,9 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from drill.deck_limits import MAX_DECK_BYTES
 from drill.errors import DeckError
 
-MAX_DECK_BYTES = 5 * 1024 * 1024
-"""Deck files above this size are refused before they are read (the config may lower it)."""
 MAX_DEPTH = 32
 MAX_NODES = 300_000  # about 25,000 cards: far above any real deck, and ~50 MB at most
 _CHUNK = 64 * 1024

@@ -9,19 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drill.deck_cache import DeckCache, Position, stamp_file
-from drill.deck_check import CARD_KEYS, DECK_KEYS, DeckChecker, did_you_mean
-from drill.deck_yaml import MAX_DECK_BYTES, Node, read_tree
+from drill.deck_limits import MAX_DECK_BYTES
 from drill.errors import DeckError, DrillError, UnknownCard, UnknownDeck
 from drill.model import Card, Deck
 from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
 
+if TYPE_CHECKING:
+    from drill.deck_yaml import Node
+
+# deck_check and deck_yaml (and PyYAML with them) are imported where a file is parsed:
+# decks read back from the parse cache need neither, which keeps `drill due` fast.
+
 DECK_SUFFIXES = (".yaml", ".yml")
 
 __all__ = [
-    "CARD_KEYS",
-    "DECK_KEYS",
     "MAX_DECK_BYTES",
     "Collection",
     "check_deck",
@@ -56,6 +60,9 @@ class _Checked:
 
 
 def _check(path: Path, max_bytes: int) -> _Checked:
+    from drill.deck_check import DeckChecker
+    from drill.deck_yaml import read_tree
+
     try:
         root = read_tree(path, max_bytes)
     except DeckError as error:
@@ -134,6 +141,8 @@ class Collection:
         for deck in self.decks:
             if deck.id == deck_id:
                 return deck
+        from drill.deck_check import did_you_mean
+
         hint = did_you_mean(deck_id, [deck.id for deck in self.decks])
         raise UnknownDeck(f"no deck {deck_id!r}{hint}; see drill decks")
 
@@ -146,6 +155,8 @@ class Collection:
         card = deck.card(card_id) if deck else None
         if card is None:
             keys = [card.key for deck in self.decks for card in deck.cards]
+            from drill.deck_check import did_you_mean
+
             raise UnknownCard(f"no card {key!r}{did_you_mean(key, keys)}")
         return card
 

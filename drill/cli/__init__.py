@@ -1,22 +1,87 @@
-"""Command-line interface. Each module registers its commands on the shared app."""
+"""Command-line interface. Each module registers its commands on the shared app.
+
+`drill CMD` imports only the module that registers CMD: importing every command module,
+and letting Typer build every command, took longer than `drill due` itself needs
+(benchmarks/README.md). Everything else (`drill --help`, an unknown command, and
+`from drill.cli import app`, as the tests do) gets the whole application.
+"""
 
 from __future__ import annotations
 
-from drill.cli import (  # noqa: F401  (each module registers its commands)
-    config_cmd,
-    decks_cmd,
-    export_cmd,
-    gen_cmd,
-    maintenance_cmd,
-    paths_cmd,
-    stats_cmd,
-    study_cmd,
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from drill.cli import app as _app_module
+
+# The submodule `app` would shadow the application object of the same name: drop it, so
+# that asking for `app` goes through __getattr__ below, which registers every command.
+del globals()["app"]
+
+# Modules in the order their commands are listed by `drill --help`.
+MODULES = (
+    "config_cmd",
+    "decks_cmd",
+    "export_cmd",
+    "gen_cmd",
+    "maintenance_cmd",
+    "paths_cmd",
+    "stats_cmd",
+    "study_cmd",
 )
-from drill.cli.app import app
+# Which module registers each command (tests/test_cli_loading.py keeps this complete).
+COMMANDS = {
+    "config": "config_cmd",
+    "lint": "decks_cmd",
+    "decks": "decks_cmd",
+    "export": "export_cmd",
+    "import": "export_cmd",
+    "log": "export_cmd",
+    "gen": "gen_cmd",
+    "backup": "maintenance_cmd",
+    "restore": "maintenance_cmd",
+    "doctor": "maintenance_cmd",
+    "paths": "paths_cmd",
+    "stats": "stats_cmd",
+    "interview": "stats_cmd",
+    "study": "study_cmd",
+    "due": "study_cmd",
+    "show": "study_cmd",
+    "suspend": "study_cmd",
+    "unsuspend": "study_cmd",
+}
+
+
+def load_commands(args: Sequence[str] = ()) -> None:
+    """Register the command that `args` (a command line) runs, or every command."""
+    module = COMMANDS.get(_command_name(args))
+    for name in (module,) if module else MODULES:
+        importlib.import_module(f"drill.cli.{name}")
+
+
+def _command_name(args: Sequence[str]) -> str | None:
+    # The root takes only flags, so the first other word is the command; help asked of the
+    # root (`drill -h due`) lists every command, so it needs them all.
+    for arg in args:
+        if arg in ("-h", "--help"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main() -> None:
-    app()
+    load_commands(sys.argv[1:])
+    _app_module.app()
 
 
-__all__ = ["app", "main"]
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        load_commands()
+        globals()["app"] = _app_module.app
+        return _app_module.app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["app", "main"]  # app comes from __getattr__

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from drill.cli.app import app
 from drill.cli.common import DecksOption, warn
-from drill.config import load_config
-from drill.decks import (
-    Collection,
-    check_generator_params,
-    default_sources,
-    load_collection,
-    load_sources,
-)
-from drill.paths import get_paths
+
+if TYPE_CHECKING:
+    from drill.decks import Collection
+
+# The core modules are imported inside the commands: `drill --help` imports every command
+# module, and should not pay for loading decks (benchmarks/README.md).
 
 PathsArgument = Annotated[
     list[Path] | None,
@@ -32,6 +29,9 @@ PathsArgument = Annotated[
 @app.command()
 def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
     """Check deck files and report every error as path:line:column; exit 1 if any."""
+    from drill.config import load_config
+    from drill.decks import check_generator_params, default_sources, load_sources
+
     extra = decks or []
     sources = [*paths, *extra] if paths else default_sources(extra)
     collection = load_sources(sources, load_config().max_deck_bytes)
@@ -52,6 +52,10 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
 @app.command("decks")
 def list_decks(decks: DecksOption = None) -> None:
     """List the decks drill knows: id, title, number of cards and source file."""
+    from drill.config import load_config
+    from drill.decks import load_collection
+    from drill.paths import get_paths
+
     collection = load_collection(decks or [], load_config().max_deck_bytes)
     for line in collection.warnings():
         warn(line)

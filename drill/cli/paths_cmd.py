@@ -5,12 +5,13 @@ from __future__ import annotations
 import typer
 
 from drill.cli.app import app
-from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
 
 
 @app.command()
 def paths() -> None:
     """Show where drill keeps its data, config and decks (DRILL_HOME overrides all)."""
+    from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
+
     p = get_paths()
     rows = [
         ("data", p.data_dir),

@@ -55,16 +55,17 @@ def study(
 @app.command()
 def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None) -> None:
     """Count the cards due now and later today, per deck, and say when the next one is due."""
+    from datetime import UTC, datetime
+
     from drill.config import load_config
     from drill.queue import count_due, day_start
     from drill.selection import select_cards
-    from drill.session import utc_now
     from drill.ui.due_view import due_table
 
     collection = load_decks(extra)
     cards = select_cards(collection, decks or (), tag or ())
     config = load_config()
-    now = utc_now()
+    now = datetime.now(UTC)  # not session.utc_now: the session module is not needed here
     with open_store(collection) as store:
         records = store.cards()
         done_today = store.counts_since(day_start(now, config.rollover_hour))

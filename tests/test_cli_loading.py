@@ -1,0 +1,85 @@
+"""What a command loads: only its own module, and none of the heavy libraries it does not
+use. Start-up time itself is measured by benchmarks/bench_startup.py, not here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.main import get_command
+
+from drill import cli
+from drill.cli import COMMANDS, MODULES, app
+
+HEAVY = ("numpy", "fsrs", "genanki", "markdown_it", "pydantic", "drill.engine")
+EXPORTERS = ("drill.export.apkg", "drill.export.markdown", "drill.export.delimited")
+
+
+def loaded_after(args: list[str], home) -> dict:
+    """Run `drill ARGS` in a fresh interpreter; the modules loaded and commands registered."""
+    script = (
+        "import json, sys\n"
+        "from drill.cli import main, _app_module\n"
+        f"sys.argv = ['drill', *{args!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "names = [c.name or c.callback.__name__ for c in _app_module.app.registered_commands]\n"
+        "print(json.dumps({'modules': sorted(sys.modules), 'commands': names}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"DRILL_HOME": str(home), "PATH": ""},
+        check=True,
+    )
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_the_table_names_every_command_and_nothing_else():
+    assert set(get_command(app).commands) == set(COMMANDS)
+    assert set(COMMANDS.values()) == set(MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_each_module_registers_the_commands_the_table_gives_it(module, drill_home):
+    names = sorted(name for name, owner in COMMANDS.items() if owner == module)
+    loaded = loaded_after([names[0], "--help"], drill_home)
+    assert f"drill.cli.{module}" in loaded["modules"]
+    others = {f"drill.cli.{m}" for m in MODULES} - {f"drill.cli.{module}"}
+    assert not others & set(loaded["modules"])
+    groups = [name for name in names if name == "log"]  # a sub-app, not a command
+    assert sorted(loaded["commands"] + groups) == names
+
+
+def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
+    loaded_after(["due"], drill_home)  # makes the database
+    loaded_after(["due"], drill_home)  # fills the deck cache, which needs a database
+    modules = set(loaded_after(["due"], drill_home)["modules"])
+    assert not {m for m in modules if m.startswith(HEAVY)}
+    assert not {m for m in modules if m.startswith(("drill.export", "yaml", "drill.deck_yaml"))}
+    assert "rich.console" not in modules  # the table is plain text
+    assert "drill.cli.export_cmd" not in modules
+
+
+def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):
+    loaded = loaded_after(["--help"], drill_home)
+    modules = set(loaded["modules"])
+    assert {f"drill.cli.{m}" for m in MODULES} <= modules
+    assert not {m for m in modules if m.startswith(HEAVY + EXPORTERS)}
+    assert "drill.decks" not in modules and "yaml" not in modules
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["due"], "due"),
+        (["--version"], None),
+        (["-h", "due"], None),  # help of the root lists every command
+        (["log", "export", "-o", "x"], "log"),
+        (["dew"], "dew"),  # unknown: every module is loaded, so click can suggest
+    ],
+)
+def test_the_command_name_is_read_from_the_command_line(args, name):
+    assert cli._command_name(args) == name
