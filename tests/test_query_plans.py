@@ -1,0 +1,136 @@
+"""The queries of the study path and of `drill stats` read the review log through indexes.
+
+Every statement the real code runs is captured (sqlite3's trace callback) and its
+`EXPLAIN QUERY PLAN` checked: a full scan of the review log (or of the retention copy
+kept beside it) would grow with years of history, so it must never appear. Scanning a
+partial index is allowed: it reads only the rows the index keeps (stats' graded compute
+answers), not the log.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from drill import stats
+from drill.config import Config
+from drill.model import Card, CardState, CardType, Rating
+from drill.session import Session
+from drill.store import CardRecord, Review, Store
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+GROWING = {"review_log", "review_retention"}  # tables that grow with every review
+CARDS = [Card("d", f"c{i}", q="q", a="a") for i in range(6)] + [
+    Card("g", "x", type=CardType.COMPUTE, generator="mlp-backward")
+]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "drill.db") as store:
+        history = []
+        for day in range(30, 0, -1):
+            for card in CARDS[:4]:
+                at = NOW - timedelta(days=day, minutes=CARDS.index(card))
+                due = at + timedelta(days=2)
+                state = CardState.NEW if day == 30 else CardState.REVIEW
+                review = Review(card.key, at, Rating.GOOD, state, CardState.REVIEW, due, 900)
+                after = CardRecord(card.key, CardState.REVIEW, None, 2.0, 5.0, due, at, 31 - day)
+                history.append((review, after))
+        store.record_many(history)
+        yield store
+
+
+def statements(store: Store, run: Callable[[], object]) -> list[str]:
+    """Every statement `run` executes on the store's connection, parameters filled in."""
+    seen: list[str] = []
+    store.db.set_trace_callback(seen.append)
+    try:
+        run()
+    finally:
+        store.db.set_trace_callback(None)
+    return seen
+
+
+def full_scans(store: Store, sql: list[str]) -> list[tuple[str, str]]:
+    """(statement, plan line) for each scan of a growing table, in replayed statements."""
+    check = sqlite3.connect(store.path)
+    partial = _partial_indexes(check)
+    found = []
+    try:
+        for statement in sql:
+            if statement.lstrip().upper().startswith("CREATE TEMP TABLE"):
+                check.execute(statement)  # the scratch tables stats queries join with
+            elif re.match(r"\s*(SELECT|WITH|UPDATE|DELETE)\b", statement, re.IGNORECASE):
+                aliases = _aliases(statement)
+                for *_, detail in check.execute(f"EXPLAIN QUERY PLAN {statement}"):
+                    scan = re.match(r"SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?", detail)
+                    if scan and aliases.get(scan[1], scan[1]) in GROWING and scan[2] not in partial:
+                        found.append((statement, detail))
+    finally:
+        check.close()
+    return found
+
+
+def _partial_indexes(db: sqlite3.Connection) -> set[str]:
+    rows = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql != ''")
+    return {name for name, sql in rows if re.search(r"\bWHERE\b", sql, re.IGNORECASE)}
+
+
+def _aliases(statement: str) -> dict[str, str]:
+    pairs = re.findall(r"(?:FROM|JOIN)\s+(?:\w+\.)?(\w+)\s+(?:AS\s+)?(\w+)", statement, re.I)
+    return {alias: table for table, alias in pairs}
+
+
+def test_the_checker_sees_a_full_scan(store):
+    # The check must be able to fail: an unindexed filter on the log is reported.
+    query = "SELECT * FROM review_log r WHERE r.rating = 3"
+    sql = statements(store, lambda: store.db.execute(query))
+    assert full_scans(store, sql) == [(query, "SCAN r")]
+
+
+def test_the_study_path_reads_the_log_through_indexes(store):
+    def study() -> None:
+        session = Session(store, CARDS, Config(), clock=lambda: NOW)
+        card = session.next_card()
+        assert card is not None
+        session.answer(card, Rating.GOOD)
+        session.undo()
+        session.suspend(card)
+        session.finish()
+
+    sql = statements(store, study)
+    assert any("review_log" in s for s in sql)  # the log was read and written
+    assert full_scans(store, sql) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda s: s.counts_since(NOW - timedelta(days=1)),
+        lambda s: s.reviews("d/c1"),
+        lambda s: s.card("d/c1"),
+        lambda s: s.cards(),
+        lambda s: s.follow_renames({"d/c1": "d/renamed"}, NOW),
+        lambda s: s.history_keys("d/renamed"),
+    ],
+    ids=["counts_since", "reviews", "card", "cards", "follow_renames", "history_keys"],
+)
+def test_each_hot_query_uses_an_index(store, query):
+    sql = statements(store, lambda: query(store))
+    assert sql
+    assert full_scans(store, sql) == []
+
+
+@pytest.mark.parametrize("deck_ids", [(), ("d",)], ids=["all decks", "one deck"])
+def test_stats_read_the_log_through_indexes(store, deck_ids):
+    def collect() -> None:
+        stats.collect(store, CARDS, NOW, 4, deck_ids)
+
+    sql = statements(store, collect)
+    assert any("review_retention" in s for s in sql)
+    assert full_scans(store, sql) == []
