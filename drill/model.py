@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -54,7 +55,7 @@ class Card:
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", _frozen_mapping(self.params))
 
-    @property
+    @cached_property  # looked up for every card whenever due cards are counted
     def key(self) -> str:
         """The card's stable identity: `<deck id>/<card id>`."""
         return f"{self.deck_id}/{self.id}"

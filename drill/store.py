@@ -134,20 +134,25 @@ _REVIEW_COLUMNS = (
 )
 
 
+_STATES = tuple(CardState)  # by value: CardState(n) is _STATES[n]
+
+
 def _card_from_row(row: tuple) -> CardRecord:
+    # Positional and without Enum() calls: a session reads every card's row, 20,000 of
+    # them in a large collection, and this was most of that time (benchmarks/README.md).
     key, state, step, stability, difficulty, due, last, reps, lapses, suspended, leech = row
     return CardRecord(
-        key=key,
-        state=CardState(state),
-        step=step,
-        stability=stability,
-        difficulty=difficulty,
-        due=from_ms(due) if due is not None else None,
-        last_review=from_ms(last) if last is not None else None,
-        reps=reps,
-        lapses=lapses,
-        suspended=bool(suspended),
-        leech=bool(leech),
+        key,
+        _STATES[state],
+        step,
+        stability,
+        difficulty,
+        None if due is None else datetime.fromtimestamp(due / 1000, UTC),
+        None if last is None else datetime.fromtimestamp(last / 1000, UTC),
+        reps,
+        lapses,
+        bool(suspended),
+        bool(leech),
     )
 
 
