@@ -14,7 +14,6 @@ import difflib
 import functools
 import itertools
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +86,8 @@ def load_config(path: Path | None = None) -> Config:
     values: dict[str, Any] = {}
     sources = dict.fromkeys(setting_names(), "default")
     if path.exists():
+        import tomllib  # only when there is a file to read: it is a third of this module's cost
+
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

@@ -7,7 +7,6 @@ shown under a grade is exactly the one applied, and a replay gives the same sche
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -46,6 +45,8 @@ class Scheduler:
 
     def review(self, record: CardRecord, rating: Rating, now: datetime) -> CardRecord:
         """The card's state after being graded `rating` at `now` (nothing is stored)."""
+        import random  # here, with fsrs: counting due cards needs neither
+
         import fsrs
 
         _require_utc(now)

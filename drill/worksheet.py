@@ -8,16 +8,16 @@ not change the exercises the others get.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from drill.exercises import registry
 from drill.exercises.base import Difficulty, Exercise
-from drill.grading import format_value
+
+# The registry, grading and hashlib are imported where they are used: `drill gen`'s options
+# need only this module's Format, and `drill --help` builds every command's options.
 
 
 class Format(StrEnum):
@@ -39,6 +39,8 @@ def exercise_seed(seed: int, name: str, position: int) -> int:
     A hash rather than `seed + position`, so neighbouring worksheet seeds share no
     exercises; 32 bits keeps it short enough to read and to type back into `drill show`.
     """
+    import hashlib
+
     digest = hashlib.blake2b(f"{seed}/{name}/{position}".encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big")
 
@@ -50,6 +52,8 @@ def plan(names: Iterable[str], count: int, seed: int) -> list[tuple[str, int]]:
     """
     if count < 1:
         raise ValueError(f"a worksheet needs at least one exercise per generator, not {count}")
+    from drill.exercises import registry
+
     chosen = list(dict.fromkeys(names)) or registry.names()
     for name in chosen:
         registry.info(name)
@@ -64,6 +68,8 @@ def build(
     on_progress: Callable[[], None] | None = None,
 ) -> Worksheet:
     """Make `count` exercises of each generator (every generator when `names` is empty)."""
+    from drill.exercises import registry
+
     exercises = []
     for name, own_seed in plan(names, count, seed):
         exercises.append(registry.make(name, own_seed, difficulty=difficulty))
@@ -97,6 +103,8 @@ def _summary(sheet: Worksheet) -> str:
 
 
 def _answer_text(exercise: Exercise) -> str:
+    from drill.grading import format_value
+
     return format_value(exercise.answer)
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +15,9 @@ from drill.cli.common import DeckArgs, DecksOption, load_decks
 from drill.errors import DrillError
 from drill.export import DEFAULT_INSTANCES, Format, format_for, render, total_steps
 from drill.export.revlog import LogFormat
-from drill.fileio import atomic_write, refuse_existing
-from drill.model import CardType, Deck
+
+if TYPE_CHECKING:
+    from drill.model import Deck
 
 STDOUT = Path("-")
 
@@ -61,8 +61,11 @@ def export(
     if output == STDOUT and fmt.binary:
         raise DrillError(f"{fmt} is binary; write it to a file with -o FILE.{fmt}")
     if output != STDOUT:
-        refuse_existing(output, force=force)  # before the work, not after it
-    seed = secrets.randbelow(2**31) if seed is None else seed
+        _refuse_existing(output, force)  # before the work, not after it
+    if seed is None:
+        import secrets
+
+        seed = secrets.randbelow(2**31)
     with _progress(total_steps(chosen, fmt, instances), "Exporting") as tick:
         rendered = render(chosen, fmt, instances=instances, seed=seed, tick=tick)
     _write(output, rendered.content, force)
@@ -129,7 +132,7 @@ def log_export(
 
     fmt = fmt or (LogFormat.JSONL if output.suffix.lower() == ".jsonl" else LogFormat.CSV)
     if output != STDOUT:
-        refuse_existing(output, force=force)
+        _refuse_existing(output, force)
     renames = load_decks(extra).renames()
     with Store.open() as store:
         text, rows = render_log(store.iter_reviews(include_undone=True), fmt, renames)
@@ -150,6 +153,8 @@ def _chosen_decks(names: list[str], extra: list[Path] | None) -> list[Deck]:
 
 
 def _has_compute(decks: list[Deck]) -> bool:
+    from drill.model import CardType
+
     return any(card.type is CardType.COMPUTE for deck in decks for card in deck.cards)
 
 
@@ -164,7 +169,16 @@ def _write(output: Path, content: str | bytes, force: bool) -> None:
         sys.stdout.write(content if isinstance(content, str) else content.decode())
         sys.stdout.flush()
     else:
+        from drill.fileio import atomic_write
+
         atomic_write(output, content, force=force)
+
+
+def _refuse_existing(output: Path, force: bool) -> None:
+    # fileio is imported when a file is written: `drill --help` imports this module too.
+    from drill.fileio import refuse_existing
+
+    refuse_existing(output, force=force)
 
 
 def _report(output: Path, message: str) -> None:

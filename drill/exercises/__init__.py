@@ -1,6 +1,23 @@
-"""Exercise generators: a fresh numeric question on every review."""
+"""Exercise generators: a fresh numeric question on every review.
+
+The registry, and the generator modules behind it, load when one of its names is first
+used: commands that only need the Difficulty choices (`drill --help` builds every
+command's options) do without them (benchmarks/README.md).
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from drill.exercises.base import Difficulty, Exercise, Tolerance
-from drill.exercises.registry import GENERATORS, make, names
+
+if TYPE_CHECKING:
+    from drill.exercises.registry import GENERATORS, make, names
 
 __all__ = ["GENERATORS", "Difficulty", "Exercise", "Tolerance", "make", "names"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("GENERATORS", "make", "names"):
+        from drill.exercises import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,12 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drill.errors import DrillError
 from drill.exercises.base import Difficulty
-from drill.export.entries import MakeExercise, Tick, entries, step_count
-from drill.fileio import atomic_write, refuse_existing
-from drill.model import Deck
+
+if TYPE_CHECKING:
+    from drill.export.entries import MakeExercise, Tick
+    from drill.model import Deck
+
+# entries and fileio are imported by the functions that use them: `drill export`'s options
+# need only Format, and `drill --help` builds every command's options.
 
 DEFAULT_INSTANCES = 5
 
@@ -80,6 +85,8 @@ def render(
         from drill.export.jsonfmt import render_json
 
         return Rendered(render_json(decks), len(decks))
+    from drill.export.entries import entries
+
     items = entries(
         decks, instances=instances, seed=seed, make=make, difficulty=difficulty, tick=tick
     )
@@ -110,6 +117,8 @@ def export(
     timestamp: float | None = None,
 ) -> Rendered:
     """Render and write atomically. An existing `path` is refused before any work unless `force`."""
+    from drill.fileio import atomic_write, refuse_existing
+
     refuse_existing(path, force=force)
     rendered = render(
         decks,
@@ -127,6 +136,8 @@ def export(
 
 def total_steps(decks: Sequence[Deck], fmt: Format, instances: int) -> int:
     """How many times `render` calls `tick`, for a progress bar."""
+    from drill.export.entries import step_count
+
     return 0 if fmt is Format.JSON else step_count(decks, instances)
 
 

@@ -16,8 +16,6 @@ JSON lines keep everything, undone reviews included (flagged), one review per li
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Mapping
@@ -37,6 +35,8 @@ class LogFormat(StrEnum):
 
 def card_number(key: str) -> int:
     """A stable positive integer for a card key (48 bits: exact in doubles and JavaScript)."""
+    import hashlib  # here: the log's format choices are needed by `drill --help`
+
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:6], "big")
 
 
@@ -47,6 +47,8 @@ def revlog_csv(
     from drill.store import to_ms  # the store loads only when a log is exported
 
     renames = renames or {}
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(REVLOG_COLUMNS)
