@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from drill.config import Config
 from drill.model import Card, CardState, Rating
-from drill.queue import build_queue, count_due, day_start, learning_due
+from drill.queue import build_queue, count_due, day_end, day_start, learning_due
 from drill.scheduler import Scheduler
 from drill.store import CardRecord, Review, Store
 
@@ -70,10 +70,14 @@ class Session:
         self.limit = limit
         self.rng = rng or random.Random()
         self.cards = {card.key: card for card in cards}
-        self.records = {k: r for k, r in store.cards().items() if k in self.cards}
         now = clock()
+        # Only the records of cards this session may show: review cards due after today
+        # are known by key, to be left out (on 20,000 cards this is most of them).
+        records, later = store.session_records(day_end(now, config.rollover_hour))
+        self.records = {k: r for k, r in records.items() if k in self.cards}
         done_today = store.counts_since(day_start(now, config.rollover_hour))
-        self.queue = build_queue(cards, self.records, now, config, done_today, new_limit)
+        candidates = [card for card in cards if card.key not in later]
+        self.queue = build_queue(candidates, self.records, now, config, done_today, new_limit)
         self.history: list[Answered] = []
         self.summary = Summary()
         self._front: list[Card] = []  # cards to show again first (after an undo)
@@ -199,7 +203,10 @@ class Session:
         """Close the session's accounting: what is left today and when the next card is due."""
         now = self.clock()
         done_today = self.store.counts_since(day_start(now, self.config.rollover_hour))
-        counts = count_due(list(self.cards.values()), self.records, now, self.config, done_today)
+        # Every card's state, from the store (each answer is committed there): the session
+        # itself holds only the cards it could show.
+        records = {k: r for k, r in self.store.cards().items() if k in self.cards}
+        counts = count_due(list(self.cards.values()), records, now, self.config, done_today)
         self.summary.remaining = counts.total
         self.summary.next_due = now if counts.total else counts.next_due
         return self.summary

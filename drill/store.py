@@ -270,6 +270,31 @@ class Store:
         rows = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM card_state")
         return {row[0]: _card_from_row(row) for row in rows}
 
+    def session_records(self, due_before: datetime) -> tuple[dict[str, CardRecord], set[str]]:
+        """What a study session works from: the records of every card it may show (new,
+        learning, suspended, or due for review before `due_before`), and only the keys of
+        the others, in review and due later, which it must not take for new cards.
+
+        On a large collection the first part is a few hundred rows of twenty thousand: a
+        session starts without reading every card's state (benchmarks/README.md).
+        """
+        until = to_ms(due_before)
+        self.db.execute("BEGIN")  # one snapshot for both reads
+        try:
+            rows = self.db.execute(
+                f"SELECT {_CARD_COLUMNS} FROM card_state"
+                " WHERE state != ? OR suspended OR due IS NULL OR due < ?",
+                (int(CardState.REVIEW), until),
+            )
+            records = {row[0]: _card_from_row(row) for row in rows}
+            later = self.db.execute(
+                "SELECT key FROM card_state WHERE state = ? AND NOT suspended AND due >= ?",
+                (int(CardState.REVIEW), until),
+            )
+            return records, {key for (key,) in later}
+        finally:
+            self.db.execute("COMMIT")
+
     def set_suspended(self, keys: Iterable[str], suspended: bool) -> int:
         """Suspend or unsuspend cards; returns how many changed."""
         changed = 0
