@@ -78,12 +78,19 @@ class Runner:
         env.pop("DRILL_DECKS", None)
         return env
 
-    def run(self, args: list[str], home: Path) -> tuple[float, float]:
-        """(wall seconds, peak resident MiB) of one run of `args`."""
+    def run(self, args: list[str], home: Path, typed: bytes = b"") -> tuple[float, float]:
+        """(wall seconds, peak resident MiB) of one run of `args`, `typed` as its input."""
         start = time.perf_counter()
         child = subprocess.Popen(
-            args, env=self.env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args,
+            env=self.env(home),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
+        if child.stdin is not None:  # always, with stdin=PIPE
+            child.stdin.write(typed)
+            child.stdin.close()
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -91,10 +98,12 @@ class Runner:
             raise RuntimeError(f"{' '.join(args)} failed with exit code {child.returncode}")
         return seconds, usage.ru_maxrss * 1024 / MIB  # ru_maxrss is in KiB on Linux
 
-    def median(self, args: list[str], home: Path, n: int) -> tuple[float, float]:
+    def median(
+        self, args: list[str], home: Path, n: int, typed: bytes = b""
+    ) -> tuple[float, float]:
         """(median seconds, largest peak MiB) over n runs, after one warm-up run."""
-        self.run(args, home)
-        runs = [self.run(args, home) for _ in range(n)]
+        self.run(args, home, typed)
+        runs = [self.run(args, home, typed) for _ in range(n)]
         return statistics.median(s for s, _ in runs), max(m for _, m in runs)
 
 
@@ -121,6 +130,19 @@ def command_rows(runner: Runner, home: Path, small: Path, n: int) -> list[Row]:
         Row("  (floor: import typer, rich, yaml)", floor * 1000, "ms", None, "", None),
         Row("  (first run: backup of the day, if due)", first * 1000, "ms", None, "", None),
     ]
+    # Input "q": the session starts, shows its first card, and ends at once.
+    study, study_peak = runner.median([*runner.drill, "study"], home, n, typed=b"q\n")
+    rows.append(
+        Row(
+            "drill study, start to first card (then q)",
+            study * 1000,
+            "ms",
+            due * 1000,
+            "drill due",
+            None,
+        )
+    )
+    rows.append(Row("drill study, peak memory", study_peak, "MiB", peak, "drill due", 150))
     has_stats = [*runner.drill, "stats", "--help"]
     if subprocess.run(has_stats, env=runner.env(home), capture_output=True).returncode == 0:
         stats, _ = runner.median([*runner.drill, "stats"], home, max(3, n // 3))
