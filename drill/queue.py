@@ -8,7 +8,7 @@ learning cards are due to the minute. Nothing here imports fsrs or numpy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from drill.config import Config
@@ -84,6 +84,43 @@ def count_due(
         later_today=later,
         next_due=next_due,
     )
+
+
+def count_due_by_deck(
+    cards: Sequence[Card],
+    records: Mapping[str, CardRecord],
+    later: Mapping[str, datetime],
+    now: datetime,
+    config: Config,
+    done_today: tuple[int, int] = (0, 0),
+) -> tuple[dict[str, DueCounts], DueCounts]:
+    """count_due for each deck of `cards` and for all of them, from the records and due
+    dates a session reads (Store.session_records): review cards due after today, `later`,
+    count toward nothing but when the next card is due, so they need no record."""
+    soon: dict[str, list[Card]] = {card.deck_id: [] for card in cards}  # a row per deck
+    due_later: dict[str, list[datetime]] = {deck_id: [] for deck_id in soon}
+    for card in cards:
+        if card.key in later:
+            due_later[card.deck_id].append(later[card.key])
+        else:
+            soon[card.deck_id].append(card)
+    rows = {
+        deck_id: _earlier_next(
+            count_due(deck_cards, records, now, config, done_today), due_later[deck_id]
+        )
+        for deck_id, deck_cards in soon.items()
+    }
+    every_soon = [card for deck_cards in soon.values() for card in deck_cards]
+    every_later = [due for dues in due_later.values() for due in dues]
+    total = count_due(every_soon, records, now, config, done_today)
+    return rows, _earlier_next(total, every_later)
+
+
+def _earlier_next(counts: DueCounts, dues: Sequence[datetime]) -> DueCounts:
+    first = min(dues, default=None)
+    if first is None or (counts.next_due is not None and counts.next_due <= first):
+        return counts
+    return replace(counts, next_due=first)
 
 
 def build_queue(

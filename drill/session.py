@@ -72,7 +72,7 @@ class Session:
         self.cards = {card.key: card for card in cards}
         now = clock()
         # Only the records of cards this session may show: review cards due after today
-        # are known by key, to be left out (on 20,000 cards this is most of them).
+        # are known by key and due date, to be left out (on 20,000 cards, most of them).
         records, later = store.session_records(day_end(now, config.rollover_hour))
         self.records = {k: r for k, r in records.items() if k in self.cards}
         done_today = store.counts_since(day_start(now, config.rollover_hour))

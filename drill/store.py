@@ -270,10 +270,13 @@ class Store:
         rows = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM card_state")
         return {row[0]: _card_from_row(row) for row in rows}
 
-    def session_records(self, due_before: datetime) -> tuple[dict[str, CardRecord], set[str]]:
+    def session_records(
+        self, due_before: datetime
+    ) -> tuple[dict[str, CardRecord], dict[str, datetime]]:
         """What a study session works from: the records of every card it may show (new,
-        learning, suspended, or due for review before `due_before`), and only the keys of
-        the others, in review and due later, which it must not take for new cards.
+        learning, suspended, or due for review before `due_before`), and for the others,
+        in review and due later, only their due dates (key -> due): they are not new, and
+        count only toward when the next card is due.
 
         On a large collection the first part is a few hundred rows of twenty thousand: a
         session starts without reading every card's state (benchmarks/README.md).
@@ -288,10 +291,10 @@ class Store:
             )
             records = {row[0]: _card_from_row(row) for row in rows}
             later = self.db.execute(
-                "SELECT key FROM card_state WHERE state = ? AND NOT suspended AND due >= ?",
+                "SELECT key, due FROM card_state WHERE state = ? AND NOT suspended AND due >= ?",
                 (int(CardState.REVIEW), until),
             )
-            return records, {key for (key,) in later}
+            return records, {key: from_ms(due) for key, due in later}
         finally:
             self.db.execute("COMMIT")
 

@@ -1,5 +1,5 @@
-"""A session reads only the records of cards it may show (Store.session_records); its
-queue and its closing counts are the same as if it had read every card's state."""
+"""A session and `drill due` read only the records of cards that may be due today
+(Store.session_records); their queue and counts are those every card's state gives."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from drill.config import Config
 from drill.model import Card, CardState, Rating
-from drill.queue import build_queue, count_due, day_end, day_start
+from drill.queue import build_queue, count_due, count_due_by_deck, day_end, day_start
 from drill.session import Session
 from drill.store import Store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-CARDS = [Card("d", f"c{i:02d}", q="q", a="a") for i in range(12)]
+CARDS = [Card("de"[i % 2], f"c{i:02d}", q="q", a="a") for i in range(12)]
 
 states = st.sampled_from(list(CardState))
 records = st.builds(
@@ -59,7 +59,7 @@ def test_the_queue_is_the_one_every_record_gives(tmp_path_factory, rows):
         assert summary.next_due == (NOW if expected.total else expected.next_due)
 
 
-def test_review_cards_due_later_are_keys_only(tmp_path):
+def test_review_cards_due_later_come_as_due_dates(tmp_path):
     with Store(tmp_path / "drill.db") as store:
         put(
             store,
@@ -72,8 +72,8 @@ def test_review_cards_due_later_are_keys_only(tmp_path):
             },
         )
         records, later = store.session_records(day_end(NOW, 4))
-    assert sorted(records) == ["d/c00", "d/c02", "d/c03", "d/c04"]
-    assert later == {"d/c01"}
+    assert sorted(records) == sorted(CARDS[i].key for i in (0, 2, 3, 4))
+    assert list(later) == [CARDS[1].key]
 
 
 def test_a_card_answered_in_the_session_counts_at_the_end(tmp_path):
@@ -85,3 +85,19 @@ def test_a_card_answered_in_the_session_counts_at_the_end(tmp_path):
         session.answer(card, Rating.EASY)  # now in review, due days later
         summary = session.finish()
     assert summary.remaining == 1  # the other new card
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.dictionaries(st.integers(0, len(CARDS) - 1), records, max_size=len(CARDS)))
+def test_due_counts_are_those_every_record_gives(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("db") / "drill.db"
+    config = Config(new_per_day=3, reviews_per_day=4)
+    with Store(path) as store:
+        put(store, rows)
+        everything = store.cards()
+        records, later = store.session_records(day_end(NOW, config.rollover_hour))
+    by_deck, total = count_due_by_deck(CARDS, records, later, NOW, config, (1, 0))
+    for deck_id in "de":
+        deck_cards = [card for card in CARDS if card.deck_id == deck_id]
+        assert by_deck[deck_id] == count_due(deck_cards, everything, NOW, config, (1, 0))
+    assert total == count_due(CARDS, everything, NOW, config, (1, 0))
