@@ -124,6 +124,26 @@ class Review:
         }
 
 
+class DueDates(Mapping[str, datetime]):
+    """Due dates by card key, kept as stored and made datetimes only when read: a session
+    only asks whether a card is among them, for thousands of cards."""
+
+    def __init__(self, due_ms: dict[str, int]) -> None:
+        self._due_ms = due_ms
+
+    def __getitem__(self, key: str) -> datetime:
+        return from_ms(self._due_ms[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._due_ms
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._due_ms)
+
+    def __len__(self) -> int:
+        return len(self._due_ms)
+
+
 _CARD_COLUMNS = (
     "key, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, leech"
 )
@@ -270,9 +290,7 @@ class Store:
         rows = self.db.execute(f"SELECT {_CARD_COLUMNS} FROM card_state")
         return {row[0]: _card_from_row(row) for row in rows}
 
-    def session_records(
-        self, due_before: datetime
-    ) -> tuple[dict[str, CardRecord], dict[str, datetime]]:
+    def session_records(self, due_before: datetime) -> tuple[dict[str, CardRecord], DueDates]:
         """What a study session works from: the records of every card it may show (new,
         learning, suspended, or due for review before `due_before`), and for the others,
         in review and due later, only their due dates (key -> due): they are not new, and
@@ -294,7 +312,7 @@ class Store:
                 "SELECT key, due FROM card_state WHERE state = ? AND NOT suspended AND due >= ?",
                 (int(CardState.REVIEW), until),
             )
-            return records, {key: from_ms(due) for key, due in later}
+            return records, DueDates(dict(later.fetchall()))
         finally:
             self.db.execute("COMMIT")
 

@@ -73,7 +73,9 @@ def test_review_cards_due_later_come_as_due_dates(tmp_path):
         )
         records, later = store.session_records(day_end(NOW, 4))
     assert sorted(records) == sorted(CARDS[i].key for i in (0, 2, 3, 4))
-    assert list(later) == [CARDS[1].key]
+    assert list(later) == [CARDS[1].key] and len(later) == 1
+    assert later[CARDS[1].key] == NOW + timedelta(days=5)
+    assert CARDS[0].key not in later
 
 
 def test_a_card_answered_in_the_session_counts_at_the_end(tmp_path):
