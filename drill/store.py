@@ -227,7 +227,7 @@ class Store:
         try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            _use_wal(self.db)
             # FULL: a review is on disk when record() returns, even if the power fails next.
             self.db.execute("PRAGMA synchronous = FULL")
             migrate(self.db, self.path)
@@ -504,6 +504,19 @@ def _review_row(review: Review, before: CardRecord | None) -> tuple:
         None if review.correct is None else int(review.correct),
         json.dumps(before.to_dict()) if before else None,
     )
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL. Two processes creating the file at once can get "database is locked"
+    here at once, without the busy timeout being waited out: try again, briefly."""
+    for attempt in range(50):
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.01)
 
 
 def _put_card(db: sqlite3.Connection, record: CardRecord) -> None:
