@@ -22,7 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from drill.errors import DrillError
-from drill.exercises.base import Difficulty, Exercise
+from drill.exercises.base import Difficulty, Exercise, Tolerance
 
 
 class UnknownGenerator(DrillError):
@@ -126,4 +126,26 @@ def make(
     check_params(name, params)
     rng = np.random.default_rng(seed)
     exercise = _generate_fn(name)(rng, Difficulty(difficulty), **params)
-    return dataclasses.replace(exercise, generator=name, seed=seed)
+    tolerance = _scaled_tolerance(exercise.answer, exercise.tolerance)
+    return dataclasses.replace(exercise, generator=name, seed=seed, tolerance=tolerance)
+
+
+def _scaled_tolerance(answer: Any, tolerance: Tolerance) -> Tolerance:
+    """The default absolute tolerance (1e-3) only catches answers that are about zero.
+
+    For an answer whose largest entry is small but not zero (a leaky-ReLU gradient of
+    0.0105, say) it would pass 0.01 or even 0.0096, so it shrinks to 1% of that entry.
+    Tolerances a generator chose itself are kept.
+    """
+    if tolerance != Tolerance():
+        return tolerance
+    largest = max((abs(float(v)) for v in _flat(answer)), default=0.0)
+    if largest == 0.0 or largest * tolerance.rel >= tolerance.abs:
+        return tolerance
+    return Tolerance(rel=tolerance.rel, abs=largest * tolerance.rel)
+
+
+def _flat(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return [item for part in value for item in _flat(part)]
+    return [value]
