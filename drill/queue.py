@@ -73,10 +73,15 @@ def count_due(
                 later += 1
         elif due < end:
             review += 1
+            continue  # due all day, whatever its hour: shown today, or held back by the limit
         if due > now and (next_due is None or due < next_due):
             next_due = due
     new_left = max(0, config.new_per_day - done_today[0])
     reviews_left = max(0, config.reviews_per_day - done_today[1])
+    held_new = config.new_per_day > 0 and new > new_left
+    held_reviews = config.reviews_per_day > 0 and review > reviews_left
+    if held_new or held_reviews:  # cards held back by a daily limit come the next study day
+        next_due = end if next_due is None else min(next_due, end)
     return DueCounts(
         new=min(new, new_left),
         learning=learning,

@@ -46,7 +46,10 @@ def study(
             from drill.ui.study import next_due_text
 
             summary = session.finish()
-            typer.echo("Nothing is due now. " + next_due_text(0, summary.next_due, utc_now()))
+            # Cards still due today here are new ones --new held back: say so, not "due in <1m".
+            held = f" with --new {new}" if summary.remaining and new is not None else ""
+            text = next_due_text(summary.remaining, summary.next_due, utc_now())
+            typer.echo(f"Nothing is due now{held}. {text}")
             return
         summary = StudyScreen(session, console, Keys()).run()
         render_summary(summary, console, utc_now())

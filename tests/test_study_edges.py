@@ -1,0 +1,128 @@
+"""Edge cases of the study path: limits, the next-due text, undo, suspend, time zones, keys.
+
+Each test here was written against a defect a user could hit; the fix came after.
+"""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from drill.cli import app
+from drill.config import Config
+from drill.model import Card, CardState, Rating
+from drill.queue import count_due, day_end
+from drill.session import Session
+from drill.store import CardRecord, Store, _put_card
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "drill.db") as store:
+        yield store
+
+
+def deck(n: int) -> list[Card]:
+    return [Card("d", f"c{i}", q=f"q{i}", a=f"a{i}") for i in range(n)]
+
+
+def session(store: Store, cards: list[Card], clock: Clock, **config) -> Session:
+    return Session(store, cards, Config(fuzz=False, **config), clock=clock, rng=random.Random(1))
+
+
+def put(store: Store, record: CardRecord) -> None:
+    with store.write() as db:
+        _put_card(db, record)
+
+
+def review_card(key: str, due: datetime, lapses: int = 0) -> CardRecord:
+    """A card in review, last seen ten days before it is due."""
+    return CardRecord(
+        key, CardState.REVIEW, None, 10.0, 5.0, due, due - timedelta(days=10), 5, lapses
+    )
+
+
+DECK = textwrap.dedent(
+    """\
+    id: d
+    title: Three cards
+    cards:
+      - {id: a, q: Question a, a: Answer a}
+      - {id: b, q: Question b, a: Answer b}
+      - {id: c, q: Question c, a: Answer c}
+    """
+)
+
+
+@pytest.fixture
+def decks(tmp_path, monkeypatch):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "d.yaml").write_text(DECK, encoding="utf-8")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    return folder
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+# -- the next-due text ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("decks")
+def test_nothing_to_show_with_new_zero_does_not_claim_a_card_is_due_in_a_minute() -> None:
+    # Three new cards are due today, but --new 0 shows none of them.
+    result = run("study", "d", "--new", "0")
+    assert result.exit_code == 0, result.output
+    assert "<1m" not in result.output
+    assert "Nothing is due now with --new 0. 3 cards still due today." in result.output
+
+
+def test_new_cards_held_back_by_the_daily_limit_are_next_due_at_the_rollover(store) -> None:
+    clock = Clock()
+    s = session(store, deck(3), clock, new_per_day=1)
+    s.answer(s.next_card(), Rating.EASY)  # in review for days; two new cards wait for tomorrow
+    assert s.next_card() is None
+    summary = s.finish()
+    assert summary.remaining == 0
+    assert summary.next_due == day_end(clock.now, 4)
+
+
+def test_only_new_cards_over_the_limit_is_not_no_cards_scheduled() -> None:
+    counts = count_due(deck(2), {}, T0, Config(new_per_day=1), done_today=(1, 0))
+    assert counts.total == 0 and counts.next_due == day_end(T0, 4)
+
+
+def test_a_zero_daily_limit_holds_nothing_back_for_tomorrow() -> None:
+    counts = count_due(deck(2), {}, T0, Config(new_per_day=0))
+    assert counts.total == 0 and counts.next_due is None
+
+
+def test_reviews_over_the_daily_limit_wait_for_the_rollover_not_for_their_hour() -> None:
+    # Both cards are due today; the limit allows one review a day and it was used.
+    later_today = T0 + timedelta(hours=3)
+    records = {
+        "d/c0": review_card("d/c0", T0 - timedelta(hours=1)),
+        "d/c1": review_card("d/c1", later_today),
+    }
+    counts = count_due(deck(2), records, T0, Config(reviews_per_day=1), done_today=(0, 1))
+    assert counts.total == 0
+    assert counts.next_due == day_end(T0, 4)  # not 3h from now: that card is over the limit
