@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from drill.config import Config
 from drill.model import Card, CardState, Rating
-from drill.queue import build_queue, count_due, day_end, day_start, learning_due
+from drill.queue import LEARNING_STATES, build_queue, count_due, day_end, day_start, learning_due
 from drill.scheduler import Scheduler
 from drill.store import CardRecord, Review, Store
 
@@ -33,6 +33,15 @@ class Answered:
     after: CardRecord
     review_id: int
     became_leech: bool = False
+    correct: bool | None = None  # for a compute card: whether the typed answer was right
+
+
+@dataclass(frozen=True)
+class Suspended:
+    """A card suspended during the session: undone like an answer, with its record before."""
+
+    card: Card
+    before: CardRecord | None
 
 
 @dataclass
@@ -78,7 +87,7 @@ class Session:
         done_today = store.counts_since(day_start(now, config.rollover_hour))
         candidates = [card for card in cards if card.key not in later]
         self.queue = build_queue(candidates, self.records, now, config, done_today, new_limit)
-        self.history: list[Answered] = []
+        self.history: list[Answered | Suspended] = []
         self.summary = Summary()
         self._front: list[Card] = []  # cards to show again first (after an undo)
         self._outcomes: dict[str, dict[Rating, CardRecord]] = {}
@@ -107,14 +116,21 @@ class Session:
 
     def remaining(self) -> tuple[int, int, int]:
         """(new, learning, review) cards still to show in this session."""
-        new = sum(1 for card in self.queue + self._front if card.key not in self.records)
-        review = len(self.queue) + len(self._front) - new
+        waiting = {card.key for card in self._front + self.queue}
+        # By state, not by having a record: a card once suspended has one and is still new.
+        states = [self.record_of_key(key).state for key in waiting]
+        new = states.count(CardState.NEW)
+        learning = sum(state in LEARNING_STATES for state in states)
         ahead = self.clock() + timedelta(minutes=self.config.learn_ahead_minutes)
-        learning = len(learning_due(self.records, set(self.cards), ahead))
-        return new, learning, review
+        due = learning_due(self.records, set(self.cards), ahead)
+        learning += sum(1 for record in due if record.key not in waiting)  # each card once
+        return new, learning, len(states) - new - learning
 
     def record_of(self, card: Card) -> CardRecord:
-        return self.records.get(card.key) or CardRecord(key=card.key)
+        return self.record_of_key(card.key)
+
+    def record_of_key(self, key: str) -> CardRecord:
+        return self.records.get(key) or CardRecord(key=key)
 
     def outcomes(self, card: Card) -> dict[Rating, CardRecord]:
         """The state after each grade, as of now; the same values are applied on answer."""
@@ -162,7 +178,7 @@ class Session:
         self.records[card.key] = after
         self._outcomes.pop(card.key, None)
         self._take(card)
-        answered = Answered(card, rating, before, after, review_id, became_leech)
+        answered = Answered(card, rating, before, after, review_id, became_leech, correct)
         self.history.append(answered)
         self.summary.reviewed += 1
         self.summary.grades[rating] += 1
@@ -172,22 +188,22 @@ class Session:
         return answered
 
     def undo(self) -> Card | None:
-        """Take back the last answer of this session; its card is shown again next."""
+        """Take back the last answer or suspension of this session; its card is shown next."""
         if not self.history:
             return None
         last = self.history.pop()
-        self.store.undo(last.review_id, self.clock())
-        if last.before.reps == 0 and not last.before.suspended:
-            self.records.pop(last.card.key, None)
+        if isinstance(last, Suspended):
+            self._unsuspend(last)
         else:
-            self.records[last.card.key] = last.before
+            self._take_back(last)
         self._outcomes.pop(last.card.key, None)
+        # Once at the front: undoing two answers to one card must not show it twice.
+        self._front = [card for card in self._front if card.key != last.card.key]
         self._front.insert(0, last.card)
-        self.summary.reviewed -= 1
-        self.summary.grades[last.rating] -= 1
         return last.card
 
     def suspend(self, card: Card) -> None:
+        self.history.append(Suspended(card, self.records.get(card.key)))
         self.store.set_suspended([card.key], True)
         self.records[card.key] = replace(self.record_of(card), suspended=True)
         self._take(card)
@@ -215,6 +231,25 @@ class Session:
         if self._front and self._front[0].key == card.key:
             self._front.pop(0)
         self.queue = [c for c in self.queue if c.key != card.key]
+
+    def _take_back(self, last: Answered) -> None:
+        self.store.undo(last.review_id, self.clock())
+        if last.before.reps == 0 and not last.before.suspended:
+            self.records.pop(last.card.key, None)
+        else:
+            self.records[last.card.key] = last.before
+        self.summary.reviewed -= 1
+        self.summary.grades[last.rating] -= 1
+        if last.correct is not None:
+            self.summary.compute -= 1
+            self.summary.correct -= int(last.correct)
+
+    def _unsuspend(self, last: Suspended) -> None:
+        self.store.set_suspended([last.card.key], False)
+        if last.before is None:
+            self.records.pop(last.card.key, None)
+        else:
+            self.records[last.card.key] = last.before
 
     def _check_leech(self, before: CardRecord, after: CardRecord) -> tuple[CardRecord, bool]:
         """A card that lapses `leech_threshold` times (and every half threshold after)."""

@@ -126,3 +126,87 @@ def test_reviews_over_the_daily_limit_wait_for_the_rollover_not_for_their_hour()
     counts = count_due(deck(2), records, T0, Config(reviews_per_day=1), done_today=(0, 1))
     assert counts.total == 0
     assert counts.next_due == day_end(T0, 4)  # not 3h from now: that card is over the limit
+
+
+# -- undo -------------------------------------------------------------------------------
+
+
+def test_undoing_two_answers_to_one_card_shows_it_once(store) -> None:
+    clock = Clock()
+    s = session(store, deck(1), clock)
+    card = s.next_card()
+    s.answer(card, Rating.AGAIN)  # a learning step, then the card again (learn-ahead)
+    s.answer(s.next_card(), Rating.GOOD)
+    assert s.undo() == card and s.undo() == card
+    assert store.card(card.key) is None and store.reviews() == []
+    assert s.next_card() == card
+    s.answer(card, Rating.EASY)  # in review for days: nothing is left today
+    assert s.next_card() is None
+
+
+def test_undo_takes_a_compute_answer_out_of_the_summary(store) -> None:
+    s = session(store, deck(1), Clock())
+    card = s.next_card()
+    s.answer(card, Rating.GOOD, seed=7, typed="1.5", correct=True)
+    s.undo()
+    s.answer(card, Rating.AGAIN, seed=8, typed="2", correct=False)
+    assert (s.summary.reviewed, s.summary.compute, s.summary.correct) == (1, 1, 0)
+
+
+def test_undo_after_a_leech_unsuspends_and_untags_it(store) -> None:
+    card = deck(1)[0]
+    put(store, review_card(card.key, T0, lapses=1))
+    s = session(store, [card], Clock(), leech_threshold=2)
+    assert s.answer(card, Rating.AGAIN).became_leech
+    assert s.next_card() is None  # suspended
+    assert s.undo() == card
+    restored = store.card(card.key)
+    assert not restored.suspended and not restored.leech and restored.lapses == 1
+    assert s.next_card() == card
+
+
+def test_undo_after_a_suspend_takes_back_the_suspension_not_the_answer_before(store) -> None:
+    s = session(store, deck(2), Clock())
+    first = s.next_card()
+    s.answer(first, Rating.GOOD)
+    second = s.next_card()
+    s.suspend(second)
+    assert s.undo() == second
+    assert not store.card(second.key).suspended
+    assert [r.key for r in store.reviews()] == [first.key]  # the answer stands
+    assert s.next_card() == second  # shown again, as a new card
+    assert s.remaining()[0] == 1
+    s.answer(second, Rating.EASY)
+    assert [r.state_before for r in store.reviews()] == [CardState.NEW, CardState.NEW]
+    assert s.undo() == second and s.undo() == first  # then the answer before, in order
+
+
+@pytest.mark.usefixtures("decks")
+def test_undo_key_after_suspend_brings_the_card_back() -> None:
+    result = run("study", "d", input="\n3\ns\nu\n\n4\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "Suspended d/b." in result.output and "Unsuspended d/b." in result.output
+    with Store.open() as store:
+        assert [(r.key, r.rating) for r in store.reviews()] == [
+            ("d/a", Rating.GOOD),
+            ("d/b", Rating.EASY),
+        ]
+        assert not store.card("d/b").suspended
+
+
+def test_status_counts_a_once_suspended_card_as_new(store) -> None:
+    cards = deck(2)
+    store.set_suspended([cards[0].key], True)
+    store.set_suspended([cards[0].key], False)  # leaves a record in the new state
+    s = session(store, cards, Clock())
+    assert s.remaining() == (2, 0, 0)
+
+
+def test_status_counts_an_undone_learning_card_once(store) -> None:
+    clock = Clock()
+    s = session(store, deck(1), clock)
+    s.answer(s.next_card(), Rating.AGAIN)  # learning, due in a minute
+    clock.advance(minutes=1)
+    s.answer(s.next_card(), Rating.GOOD)  # learning, due in ten
+    s.undo()  # back to learning and due now, shown first
+    assert s.remaining() == (0, 1, 0)

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from drill.model import Card, CardType, Rating
 from drill.scheduler import format_interval
-from drill.session import Session, Summary
+from drill.session import Session, Summary, Suspended
 from drill.ui.due_view import next_due_text  # shared with `drill due`
 from drill.ui.exercise_view import GRADE_STYLE
 from drill.ui.keys import ENTER, QUIT, Keys
@@ -57,9 +57,7 @@ class StudyScreen:
             started = time.monotonic()
             step = self._show(card)
             if step.action == "undo":
-                undone = self.session.undo()
-                message = f"Undid the answer to {undone.key}." if undone else "Nothing to undo."
-                self._notify(message, "yellow")
+                self._undo()
             elif step.action == "suspend":
                 self.session.suspend(card)
                 self._notify(f"Suspended {card.key}.", "yellow")
@@ -82,6 +80,17 @@ class StudyScreen:
                         f"leech and was {action}. Rewrite or split it.",
                         "bold magenta",
                     )
+
+    def _undo(self) -> None:
+        last = self.session.history[-1] if self.session.history else None
+        undone = self.session.undo()
+        if undone is None:
+            message = "Nothing to undo."
+        elif isinstance(last, Suspended):
+            message = f"Unsuspended {undone.key}."
+        else:
+            message = f"Undid the answer to {undone.key}."
+        self._notify(message, "yellow")
 
     def _notify(self, message: str, style: str) -> None:
         notice = Text(message, style=style)
