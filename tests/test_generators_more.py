@@ -252,6 +252,22 @@ def test_dilation_param():
         assert any(layer["d"] > 1 for layer in stack.inputs["layers"])
 
 
+def test_pooling_is_not_said_to_pad_with_zeros():
+    padded = 0
+    for seed in range(40):
+        for difficulty in DIFFICULTIES:
+            ex = registry.make("conv-output-size", seed, {"layer": "pool"}, difficulty)
+            assert "zero" not in ex.question
+            if ex.inputs["p"]:
+                padded += 1
+                assert f"padding {ex.inputs['p']} on every side (max pooling pads with −∞" in (
+                    ex.question
+                )
+    assert padded > 10
+    conv = [registry.make("conv-output-size", s, {"layer": "conv"}) for s in range(40)]
+    assert any(f"zero padding {ex.inputs['p']} on every side" in ex.question for ex in conv)
+
+
 def test_adam_later_step_has_moments():
     ex = registry.make("adam-step", 3, params={"step": "later"})
     assert ex.spec["t"] > 1 and any(ex.inputs["v"])

@@ -91,8 +91,18 @@ def conv_output_size(
     )
 
 
+def _padding_text(layer: str, p: int) -> str:
+    if not p:
+        return "no padding"
+    if layer == "pool":
+        # Max pooling pads with −∞ (or skips the pad), never with zeros: a zero could
+        # beat negative inputs and change the output.
+        return f"padding {p} on every side (max pooling pads with −∞, so padded cells never win)"
+    return f"zero padding {p} on every side"
+
+
 def _output_size_question(layer: str, w: Window, n: int) -> str:
-    padding = f"zero padding {w.p} on every side" if w.p else "no padding"
+    padding = _padding_text(layer, w.p)
     if layer == "pool":
         what = f"A {w.k}×{w.k} max-pooling layer with stride {w.s} and {padding}"
     else:
