@@ -244,12 +244,16 @@ def test_params_pin_the_exercise(name, params, field, expected):
 
 
 def test_dilation_param():
-    for seed in range(10):
-        ex = registry.make("conv-output-size", seed, params={"layer": "conv", "dilation": True})
-        assert ex.inputs["d"] > 1
+    for seed in range(40):
+        for difficulty in DIFFICULTIES:
+            params = {"layer": "conv", "dilation": True}
+            ex = registry.make("conv-output-size", seed, params, difficulty)
+            assert ex.inputs["d"] > 1
+            assert ex.inputs["k"] >= 2, "a 1×1 kernel is the same with or without dilation"
         stack = registry.make("receptive-field", seed, params={"dilation": True, "layers": 3})
         assert len(stack.inputs["layers"]) == 3
         assert any(layer["d"] > 1 for layer in stack.inputs["layers"])
+        assert all(layer["k"] >= 2 for layer in stack.inputs["layers"] if layer["d"] > 1)
 
 
 def test_pooling_is_not_said_to_pad_with_zeros():

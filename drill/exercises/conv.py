@@ -58,7 +58,8 @@ def _draw_window(rng: np.random.Generator, layer: str, dilated: bool, hand: bool
     if layer == "pool":
         k = pick(rng, (2, 3))
         return Window(k=k, s=pick(rng, (2, k) if hand else (1, 2, 3)), p=pick(rng, (0, k // 2)))
-    k = pick(rng, (1, 3, 5) if hand else (3, 5, 7, 11))
+    # Dilation spaces a kernel's taps apart; a 1×1 kernel has one tap, so it needs k ≥ 2.
+    k = pick(rng, ((3, 5) if dilated else (1, 3, 5)) if hand else (3, 5, 7, 11))
     d = pick(rng, (2, 3) if hand else (2, 3, 4)) if dilated else 1
     s = pick(rng, (1, 2) if hand else (1, 2, 3, 4))
     return Window(k=k, s=s, p=int(rng.integers(0, (d * (k - 1)) // 2 + 2)), d=d)
