@@ -24,6 +24,9 @@ from drill.paths import get_paths
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# Longer steps or look-aheads would carry a due date past what a datetime can hold.
+_LONGEST_STEP_DAYS = 36500
+_LONGEST_LEARN_AHEAD = 1440
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Config:
     rollover_hour: int = 4
     """Local hour at which a new study day starts (as in Anki)."""
     learn_ahead_minutes: int = 20
-    """When nothing else is due, show learning cards due within this many minutes."""
+    """When nothing else is due, show learning cards due within this many minutes (at most 1440)."""
     leech_threshold: int = 8
     """Lapses after which a card is tagged a leech."""
     leech_action: str = "suspend"
@@ -77,7 +80,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(str(text))
     if not match:
         raise ConfigError(f"{text!r} is not a duration like 30s, 10m, 1h or 1d")
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > _LONGEST_STEP_DAYS * 86400:
+        raise ConfigError(f"{text!r} is longer than {_LONGEST_STEP_DAYS} days")
+    return timedelta(seconds=seconds)
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -111,7 +117,10 @@ def _validate(path: Path, key: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f'{path}: {key} must be a list of durations like ["1m", "10m"]')
         for item in value:
-            parse_duration(item)
+            try:
+                parse_duration(item)
+            except ConfigError as error:  # name the file and the setting, as every other check
+                raise ConfigError(f"{path}: {key}: {error}") from None
         return tuple(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -139,6 +148,8 @@ def _check_ranges(path: Path, config: Config) -> None:
     for name in ("new_per_day", "reviews_per_day", "learn_ahead_minutes"):
         if getattr(config, name) < 0:
             problems.append(f"{name} must not be negative")
+    if config.learn_ahead_minutes > _LONGEST_LEARN_AHEAD:
+        problems.append(f"learn_ahead_minutes must be at most {_LONGEST_LEARN_AHEAD} (a day)")
     if config.maximum_interval < 1:
         problems.append("maximum_interval must be at least 1 day")
     if config.leech_threshold < 1:

@@ -210,3 +210,48 @@ def test_status_counts_an_undone_learning_card_once(store) -> None:
     s.answer(s.next_card(), Rating.GOOD)  # learning, due in ten
     s.undo()  # back to learning and due now, shown first
     assert s.remaining() == (0, 1, 0)
+
+
+# -- config -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting", ["learning_steps", "relearning_steps"])
+def test_a_bad_step_names_the_file_and_the_setting(tmp_path, setting) -> None:
+    from drill.config import load_config
+    from drill.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text(f'{setting} = ["1m", "10 minutes"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == (
+        f"{path}: {setting}: '10 minutes' is not a duration like 30s, 10m, 1h or 1d"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('learning_steps = ["99999999d"]', "learning_steps: '99999999d' is longer than"),
+        ('relearning_steps = ["9999999999999d"]', "relearning_steps: '9999999999999d' is longer"),
+        ("learn_ahead_minutes = 1000000000000", "learn_ahead_minutes must be at most 1440"),
+    ],
+)
+def test_huge_config_values_are_refused_before_they_overflow_a_date(
+    tmp_path, line, message
+) -> None:
+    from drill.config import load_config
+    from drill.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+@pytest.mark.usefixtures("decks")
+def test_huge_learning_step_is_one_error_line_in_study(drill_home) -> None:
+    (drill_home / "config.toml").write_text('learning_steps = ["99999999d"]\n', encoding="utf-8")
+    result = run("study", "d", input="\n3\n")
+    assert result.exit_code == 1
+    assert result.output.count("Error:") == 1 and "Traceback" not in result.output
