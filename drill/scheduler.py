@@ -101,9 +101,10 @@ def format_interval(delta: timedelta) -> str:
     seconds = delta.total_seconds()
     if seconds < 60:
         return "<1m"
-    if seconds < 3600:
+    # The unit is chosen after rounding: a day less a moment is "1d", not "24h".
+    if round(seconds / 60) < 60:
         return f"{round(seconds / 60)}m"
-    if seconds < 86400:
+    if round(seconds / 3600) < 24:
         return f"{round(seconds / 3600)}h"
     days = seconds / 86400
     if days < 30:

@@ -255,3 +255,34 @@ def test_huge_learning_step_is_one_error_line_in_study(drill_home) -> None:
     result = run("study", "d", input="\n3\n")
     assert result.exit_code == 1
     assert result.output.count("Error:") == 1 and "Traceback" not in result.output
+
+
+# -- intervals as shown -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (timedelta(minutes=59, seconds=50), "1h"),  # not "60m"
+        (timedelta(days=1) - timedelta(milliseconds=5), "1d"),  # not "24h"
+        (timedelta(hours=23, minutes=20), "23h"),
+        (timedelta(minutes=59, seconds=20), "59m"),
+    ],
+)
+def test_an_interval_rounding_up_to_the_next_unit_is_shown_in_that_unit(delta, text) -> None:
+    from drill.scheduler import format_interval
+
+    assert format_interval(delta) == text
+
+
+def test_summary_of_a_card_due_in_a_day_says_one_day(store) -> None:
+    from drill.ui.due_view import next_due_text
+
+    clock = Clock()
+    s = session(store, deck(1), clock, learning_steps=())
+    s.answer(s.next_card(), Rating.AGAIN)  # no learning steps: in review, due in one day
+    summary = s.finish()
+    later = clock.now + timedelta(milliseconds=40)  # the summary is written a moment later
+    assert next_due_text(summary.remaining, summary.next_due, later).startswith(
+        "Next card due in 1d"
+    )
