@@ -24,14 +24,25 @@ def day_start(now: datetime, rollover_hour: int) -> datetime:
     start_date: date = local.date()
     if local.hour < rollover_hour:
         start_date -= timedelta(days=1)
-    # A naive datetime passed to astimezone() is read as local time, DST included.
-    return datetime.combine(start_date, time(rollover_hour)).astimezone(UTC)
+    return _rollover(start_date, rollover_hour)
 
 
 def day_end(now: datetime, rollover_hour: int) -> datetime:
     start = day_start(now, rollover_hour).astimezone()
-    next_date = start.date() + timedelta(days=1)
-    return datetime.combine(next_date, time(rollover_hour)).astimezone(UTC)
+    return _rollover(start.date() + timedelta(days=1), rollover_hour)
+
+
+def _rollover(day: date, hour: int) -> datetime:
+    """The UTC moment the local clock first reads `hour`:00 on `day`; when daylight saving
+    skips that hour, the moment the clock jumps past it."""
+    wall = datetime.combine(day, time(hour))
+    # A naive datetime passed to astimezone() is read as local time, DST included. In a
+    # skipped hour it comes back as another wall time (an hour early): fold=1 gives the
+    # moment after the jump instead. In a repeated hour fold=0 keeps the first of the two.
+    moment = wall.astimezone(UTC)
+    if moment.astimezone().replace(tzinfo=None) != wall:
+        moment = wall.replace(fold=1).astimezone(UTC)
+    return moment
 
 
 @dataclass(frozen=True)

@@ -286,3 +286,57 @@ def test_summary_of_a_card_due_in_a_day_says_one_day(store) -> None:
     assert next_due_text(summary.remaining, summary.next_due, later).startswith(
         "Next card due in 1d"
     )
+
+
+# -- the study day across daylight-saving changes ---------------------------------------
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """Set the process's local time zone for one test (needs time.tzset)."""
+    import time
+
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset")
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("zone", "hour", "jump"),
+    [
+        # New York skips 02:00-03:00 on 2026-03-08; Santiago skips 00:00-01:00 on 2026-09-06.
+        ("America/New_York", 2, datetime(2026, 3, 8, 7, tzinfo=UTC)),
+        ("America/Santiago", 0, datetime(2026, 9, 6, 4, tzinfo=UTC)),
+    ],
+)
+def test_a_rollover_hour_the_clocks_skip_starts_the_day_when_they_jump(
+    local_zone, zone, hour, jump
+) -> None:
+    from drill.queue import day_start
+
+    local_zone(zone)
+    # The hour before the jump still belongs to the day before, which ends at the jump.
+    before = jump - timedelta(minutes=30)
+    assert day_start(before, hour) < before < day_end(before, hour) == jump
+    assert day_start(jump, hour) == jump
+    moment = jump - timedelta(days=2)
+    while moment < jump + timedelta(days=2):  # every half hour: days tile without gaps
+        start, end = day_start(moment, hour), day_end(moment, hour)
+        assert start <= moment < end and day_start(end, hour) == end
+        moment += timedelta(minutes=30)
+
+
+def test_the_repeated_hour_of_autumn_starts_the_day_once(local_zone) -> None:
+    from drill.queue import day_start
+
+    local_zone("America/New_York")  # 01:00-02:00 happens twice on 2026-11-01
+    first_one_am = datetime(2026, 11, 1, 5, tzinfo=UTC)  # 01:00 EDT
+    assert day_start(first_one_am + timedelta(hours=1, minutes=30), 1) == first_one_am
+    assert day_end(first_one_am - timedelta(minutes=1), 1) == first_one_am
