@@ -24,15 +24,15 @@ def day_start(now: datetime, rollover_hour: int) -> datetime:
     start_date: date = local.date()
     if local.hour < rollover_hour:
         start_date -= timedelta(days=1)
-    return _rollover(start_date, rollover_hour)
+    return rollover_moment(start_date, rollover_hour)
 
 
 def day_end(now: datetime, rollover_hour: int) -> datetime:
     start = day_start(now, rollover_hour).astimezone()
-    return _rollover(start.date() + timedelta(days=1), rollover_hour)
+    return rollover_moment(start.date() + timedelta(days=1), rollover_hour)
 
 
-def _rollover(day: date, hour: int) -> datetime:
+def rollover_moment(day: date, hour: int) -> datetime:
     """The UTC moment the local clock first reads `hour`:00 on `day`; when daylight saving
     skips that hour, the moment the clock jumps past it."""
     wall = datetime.combine(day, time(hour))
