@@ -90,9 +90,10 @@ def derive(ex: Exercise):
         velocity = spec["momentum"] * inputs["v"][i] + g
         return inputs["w"][i] - spec["lr"] * velocity
     if ex.generator == "dropout":
-        m, p = np.array(inputs["m"]), inputs["p"]
+        m, p = np.array(inputs["m"]), inputs["p"]  # p is the drop rate
+        assert spec["drop_rate"] == p
         upstream = inputs["g"] if spec["ask"] == "backward" else inputs["x"]
-        return [m_i * u / p for m_i, u in zip(m, upstream, strict=True)]
+        return [m_i * u / (1 - p) for m_i, u in zip(m, upstream, strict=True)]
     if ex.generator == "initial-loss":
         if spec["loss"] == "cross_entropy":
             return -math.log(1 / spec["classes"])
@@ -301,8 +302,26 @@ def test_known_conv_sizes():
 
 def test_slips_are_named_for_common_mistakes():
     ex = registry.make("dropout", 0, params={"ask": "forward"})
-    times_p = ex.slips["multiplied by p instead of dividing"]
-    assert check(format_value(times_p), ex).slip == "multiplied by p instead of dividing"
+    slip = "multiplied by 1 − p instead of dividing"
+    times_keep = ex.slips[slip]
+    np.testing.assert_allclose(
+        times_keep, np.array(ex.inputs["m"]) * ex.inputs["x"] * (1 - ex.inputs["p"])
+    )
+    assert check(format_value(times_keep), ex).slip == slip
+
+
+def test_dropout_speaks_of_the_drop_rate():
+    for ex in exercises("dropout"):
+        p = ex.inputs["p"]
+        assert ex.spec["drop_rate"] == p and "keep_probability" not in ex.spec
+        assert ex.spec["rule"] == "y = m ⊙ x / (1 − p)"
+        assert f"drop rate p = {format_value(p)}" in ex.question
+        assert f"kept with probability 1 − p = {format_value(1 - p)}" in ex.question
+        assert "scaled by 1/(1 − p)" in ex.question
+    # The masks keep about 1 − p of the units, not p.
+    kept = np.array([np.mean(ex.inputs["m"]) for ex in exercises("dropout")])
+    p = np.array([ex.inputs["p"] for ex in exercises("dropout")])
+    assert np.abs(kept - (1 - p)).mean() < np.abs(kept - p).mean() - 0.1
 
 
 # --- the built-in compute deck -------------------------------------------------------------------
