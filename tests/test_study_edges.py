@@ -340,3 +340,44 @@ def test_the_repeated_hour_of_autumn_starts_the_day_once(local_zone) -> None:
     first_one_am = datetime(2026, 11, 1, 5, tzinfo=UTC)  # 01:00 EDT
     assert day_start(first_one_am + timedelta(hours=1, minutes=30), 1) == first_one_am
     assert day_end(first_one_am - timedelta(minutes=1), 1) == first_one_am
+
+
+# -- keys on a terminal -----------------------------------------------------------------
+
+
+def read_keys_from_a_terminal(typed: bytes, count: int) -> list[str]:
+    """Type `typed` into a pseudo-terminal before drill reads, then read `count` keys."""
+    import os
+    import threading
+
+    pty = pytest.importorskip("pty")
+    from drill.ui.keys import Keys
+
+    master, slave = pty.openpty()
+    got: list[str] = []
+    try:
+        with os.fdopen(slave, "r", closefd=False) as stream:
+            keys = Keys(stream)
+            assert keys.is_tty
+            os.write(master, typed)
+            # A thread, so that a read waiting for a key that was thrown away ends the test
+            # with a failure instead of hanging it.
+            reader = threading.Thread(target=lambda: got.extend(keys.key() for _ in range(count)))
+            reader.daemon = True
+            reader.start()
+            reader.join(timeout=20)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return got
+
+
+def test_keys_typed_ahead_on_a_terminal_are_each_read() -> None:
+    # Enter, a grade and quit typed faster than the card is drawn: none may be lost.
+    assert read_keys_from_a_terminal(b" 3Q", 3) == ["", "3", "q"]
+
+
+def test_an_arrow_or_delete_key_is_one_ignored_key_not_a_grade() -> None:
+    # Delete sends ESC [ 3 ~ and Ctrl+Up ESC [ 1 ; 5 A: their digits are not grades.
+    typed = "\x1b[3~\x1b[1;5Aé4".encode()
+    assert read_keys_from_a_terminal(typed, 4) == ["\x1b", "\x1b", "é", "4"]

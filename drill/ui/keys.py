@@ -13,6 +13,7 @@ from typing import TextIO
 
 QUIT = "q"
 ENTER = ""
+ESCAPE = "\x1b"  # what an arrow or function key reads as: no command
 
 
 class Keys:
@@ -55,7 +56,11 @@ class Keys:
 
 
 def _read_char(stream: TextIO) -> str:
-    """Read one keypress without waiting for Enter; Ctrl-C still raises KeyboardInterrupt."""
+    """Read one keypress without waiting for Enter; Ctrl-C still raises KeyboardInterrupt.
+
+    Keys typed ahead, while a card was being drawn, are read one at a time, none lost. An
+    arrow or function key reads as one ESC, so the digits of its sequence are not grades.
+    """
     if os.name == "nt":  # pragma: no cover - Windows console
         import msvcrt
 
@@ -66,8 +71,46 @@ def _read_char(stream: TextIO) -> str:
     fd = stream.fileno()
     saved = termios.tcgetattr(fd)
     try:
-        tty.setcbreak(fd)
-        data = os.read(fd, 4)
+        # TCSANOW: tty's default, TCSAFLUSH, would throw away the keys typed ahead.
+        tty.setcbreak(fd, termios.TCSANOW)
+        data = os.read(fd, 1)
+        if data == ESCAPE.encode():
+            _skip_escape_sequence(fd)
+        else:
+            while data and len(data) < _utf8_length(data[0]):
+                more = os.read(fd, 1)
+                if not more:
+                    break
+                data += more
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
     return data.decode("utf-8", errors="replace")[:1]
+
+
+def _utf8_length(lead: int) -> int:
+    """How many bytes the UTF-8 character starting with byte `lead` takes."""
+    return 4 if lead >= 0xF0 else 3 if lead >= 0xE0 else 2 if lead >= 0xC0 else 1
+
+
+def _skip_escape_sequence(fd: int) -> None:
+    """Read the rest of ESC [ params final (arrows, Delete, F5...) or ESC O x (F1-F4).
+
+    A terminal sends a sequence in one write, so its bytes are there at once; the Escape key
+    alone has nothing after it.
+    """
+    if not _ready(fd):
+        return
+    second = os.read(fd, 1)
+    if second == b"O" and _ready(fd):
+        os.read(fd, 1)
+    elif second == b"[":
+        while _ready(fd):
+            byte = os.read(fd, 1)
+            if not byte or 0x40 <= byte[0] <= 0x7E:  # the final byte of the sequence
+                return
+
+
+def _ready(fd: int) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0.05)[0])
