@@ -1,7 +1,7 @@
 """activation-derivative: f′(x) for one activation at one point.
 
 The input is the scalar x; `spec.activation` names f (and `spec.slope` the leaky ReLU's
-slope). By hand, the question lists the one transcendental value needed (e^(−x), tanh x,
+slope). By hand, the question lists the transcendental values needed (e^(−x), tanh x, or
 Φ(x) and φ(x)), since the point is the derivative's form, not evaluating e^x.
 """
 
@@ -27,6 +27,8 @@ from drill.exercises.common import (
     fmt,
     json_inputs,
     resample,
+    tabulate,
+    useful_values,
     worked_solution,
 )
 
@@ -43,16 +45,18 @@ def _build(x: Any, name: str, slope: float | None) -> tuple[Tensor, Tensor]:
     return point, activation_function(name, slope)(point).named("f", forward=f"{name}(x)")
 
 
-def _hand_hint(name: str, x: float) -> str | None:
-    """The one value a person cannot get with pen and paper, for `hand` questions."""
+def _hand_values(name: str, x: float) -> list[tuple[str, float]]:
+    """The values a person cannot get with pen and paper, for `hand` questions."""
     if name in ("sigmoid", "softplus"):
-        return f"e^(−x) = e^({fmt(-x)}) ≈ {fmt(np.exp(-x), 5)}"
+        return [(f"e^(−x) = e^({fmt(-x)})", float(np.exp(-x)))]
     if name == "tanh":
-        return f"tanh({fmt(x)}) ≈ {fmt(np.tanh(x), 5)}"
+        return tabulate("tanh({})", np.tanh, x)
     if name == "gelu":
-        cdf, pdf = engine.normal_cdf(x), engine.normal_pdf(x)
-        return f"Φ({fmt(x)}) ≈ {fmt(cdf, 5)} and φ({fmt(x)}) = e^(−x²/2)/√(2π) ≈ {fmt(pdf, 5)}"
-    return None
+        return [
+            (f"Φ({fmt(x)})", float(engine.normal_cdf(x))),
+            (f"φ({fmt(x)}) = Φ′({fmt(x)})", float(engine.normal_pdf(x))),
+        ]
+    return []
 
 
 def _question(name: str, x: float, slope: float | None, difficulty: Difficulty) -> str:
@@ -60,9 +64,8 @@ def _question(name: str, x: float, slope: float | None, difficulty: Difficulty) 
         f"Let f be the activation {activation_text(name, 'z', slope)}.",
         f"Compute its derivative f′(x) at x = {fmt(x)}.",
     ]
-    hint = _hand_hint(name, x) if difficulty is Difficulty.HAND else None
-    if hint:
-        lines.append(f"Useful value: {hint}.")
+    if difficulty is Difficulty.HAND and (hint := useful_values(_hand_values(name, x))):
+        lines.append(hint)
     return "\n".join(lines)
 
 

@@ -31,6 +31,8 @@ from drill.exercises.common import (
     named_nodes,
     pick,
     resample,
+    tabulate,
+    useful_values,
     worked_solution,
 )
 
@@ -209,8 +211,7 @@ def _question(template: Template, values: dict[str, Any], wrt: str, hand: bool) 
         lines.append("(e is Euler's number, e ≈ 2.71828.)")
     lines += ["Inputs:", *input_lines(values)]
     if hand and template.uses_exp:
-        a = float(values["x"] * values["y"])
-        lines.append(f"Useful value: e^({fmt(a)}) ≈ {fmt(np.exp(a), 5)}.")
+        lines.append(useful_values(tabulate("e^({})", np.exp, values["x"] * values["y"])))
     lines.append(f"Compute ∂L/∂{wrt} by backpropagation through the graph.")
     return "\n".join(lines)
 

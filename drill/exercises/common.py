@@ -253,6 +253,34 @@ def fmt_array(value: Any, digits: int = 4) -> str:
     return "[" + ", ".join(fmt_array(row, digits) for row in array) + "]"
 
 
+HINT_DIGITS = 5  # significant figures of a given value; the 1% tolerance absorbs the rest
+HINT_ARGUMENT_DIGITS = 6  # an argument is shown exactly when it lies on a grid
+
+
+def useful_values(values: Sequence[tuple[str, float]], digits: int = HINT_DIGITS) -> str:
+    """ "Useful value: e^(0.5) ≈ 1.6487." or "Useful values: a ≈ 1, b ≈ 2.", or "".
+
+    A `hand` question lists the values a person would need a calculator for (tanh,
+    exponentials, logarithms, powers, roots), rounded for display only.
+    """
+    if not values:
+        return ""
+    heading = "Useful value" if len(values) == 1 else "Useful values"
+    listed = ", ".join(f"{label} ≈ {fmt(value, digits)}" for label, value in values)
+    return f"{heading}: {listed}."
+
+
+def tabulate(
+    template: str, function: Callable[[float], Any], arguments: Any
+) -> list[tuple[str, float]]:
+    """(label, function(a)) for each distinct argument a, smallest first, for useful_values.
+
+    `template` places the argument in the label: "e^({})" gives "e^(0.5)".
+    """
+    distinct = sorted({float(a) for a in np.ravel(arguments)})
+    return [(template.format(fmt(a, HINT_ARGUMENT_DIGITS)), float(function(a))) for a in distinct]
+
+
 def format_index(index: Sequence[int]) -> str:
     """ "[0, 1]" for an element, "" for a scalar."""
     return f"[{', '.join(str(i) for i in index)}]" if len(index) else ""

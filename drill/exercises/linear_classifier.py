@@ -25,7 +25,6 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
-    fmt,
     fmt_array,
     format_index,
     input_lines,
@@ -34,6 +33,8 @@ from drill.exercises.common import (
     one_hot,
     random_index,
     resample,
+    tabulate,
+    useful_values,
     worked_solution,
 )
 from drill.exercises.registry import BadParams
@@ -145,12 +146,8 @@ def _hint(inputs: dict[str, Any], setup: Setup) -> str:
     weights = inputs[setup.wrt]
     z = np.atleast_1d(weights @ inputs["x"] + inputs["b"])
     # e^0 = 1 needs no table.
-    powers = sorted({v for v in (z if setup.model == "softmax" else -z).tolist() if v != 0.0})
-    if not powers:
-        return ""
-    return (
-        "Useful values: " + ", ".join(f"e^({fmt(v)}) ≈ {fmt(np.exp(v), 5)}" for v in powers) + "."
-    )
+    powers = [v for v in (z if setup.model == "softmax" else -z) if v != 0.0]
+    return useful_values(tabulate("e^({})", np.exp, powers))
 
 
 def _question(setup: Setup, inputs: dict[str, Any], hand: bool) -> str:

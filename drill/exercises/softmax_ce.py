@@ -22,12 +22,13 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
-    fmt,
     format_index,
     input_lines,
     json_inputs,
     one_hot,
     random_index,
+    tabulate,
+    useful_values,
     value_solution,
     worked_solution,
 )
@@ -48,12 +49,6 @@ def _build(inputs: dict[str, Any]) -> tuple[Tensor, Tensor]:
     return z, loss.named("L", forward="−Σ y log p")
 
 
-def _exp_hint(z: np.ndarray) -> str:
-    """e^(zᵢ) for each distinct logit: the only values a person needs a table for."""
-    values = sorted(set(np.asarray(z).tolist()))
-    return ", ".join(f"e^({fmt(v)}) ≈ {fmt(np.exp(v), 5)}" for v in values)
-
-
 def _question(inputs: dict[str, Any], asked: str, index: tuple[int, ...], hand: bool) -> str:
     k = len(inputs["z"])
     target = int(np.argmax(inputs["y"]))
@@ -67,7 +62,8 @@ def _question(inputs: dict[str, Any], asked: str, index: tuple[int, ...], hand: 
         *input_lines(inputs),
     ]
     if hand:
-        lines.append(f"Useful values: {_exp_hint(inputs['z'])}.")
+        # e^(zᵢ) for each distinct logit: the only values a person needs a table for.
+        lines.append(useful_values(tabulate("e^({})", np.exp, inputs["z"])))
     lines.append(f"Compute {wanted}.")
     return "\n".join(lines)
 
