@@ -121,10 +121,11 @@ class Session:
         states = [self.record_of_key(key).state for key in waiting]
         new = states.count(CardState.NEW)
         learning = sum(state in LEARNING_STATES for state in states)
+        review = len(states) - new - learning
         ahead = self.clock() + timedelta(minutes=self.config.learn_ahead_minutes)
         due = learning_due(self.records, set(self.cards), ahead)
         learning += sum(1 for record in due if record.key not in waiting)  # each card once
-        return new, learning, len(states) - new - learning
+        return new, learning, review
 
     def record_of(self, card: Card) -> CardRecord:
         return self.record_of_key(card.key)

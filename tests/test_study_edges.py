@@ -212,6 +212,33 @@ def test_status_counts_an_undone_learning_card_once(store) -> None:
     assert s.remaining() == (0, 1, 0)
 
 
+def test_status_counts_with_learning_due_and_a_new_card_waiting(store) -> None:
+    s = session(store, deck(2), Clock())
+    s.answer(s.next_card(), Rating.GOOD)  # learning, due in ten minutes: within learn-ahead
+    assert s.remaining() == (1, 1, 0)  # never a negative review count
+
+
+BAD_PARAMS_DECK = textwrap.dedent(
+    """\
+    id: mixed
+    title: A basic card and a compute card with a param its generator does not take
+    cards:
+      - {id: basic, q: Question, a: Answer}
+      - {id: conv, type: compute, generator: conv-output-size, params: {nope: 1}}
+    """
+)
+
+
+def test_a_compute_card_with_bad_params_is_skipped_not_the_end_of_the_session(decks) -> None:
+    # The loader leaves params to `drill lint` (checking them imports numpy); study must cope.
+    (decks / "mixed.yaml").write_text(BAD_PARAMS_DECK, encoding="utf-8")
+    result = run("study", "mixed", input="\n3\n")
+    assert result.exit_code == 0, result.output
+    assert "Error:" not in result.output
+    assert "Skipped mixed/conv: generator 'conv-output-size' has no param 'nope'" in result.output
+    assert "Reviewed 1 card" in result.output
+
+
 # -- config -----------------------------------------------------------------------------
 
 

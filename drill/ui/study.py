@@ -12,6 +12,7 @@ from rich.panel import Panel
 from rich.rule import Rule
 from rich.text import Text
 
+from drill.errors import DrillError
 from drill.model import Card, CardType, Rating
 from drill.scheduler import format_interval
 from drill.session import Session, Summary, Suspended
@@ -188,6 +189,9 @@ class StudyScreen:
         except ImportError:
             note = f"Skipped {card.key}: generator {card.generator!r} is not available yet."
             self.console.print(Text(note, style="yellow"))
+            return Step("skip")
+        except DrillError as error:  # params the loader leaves to `drill lint` to check
+            self.console.print(Text(f"Skipped {card.key}: {error}.", style="yellow"))
             return Step("skip")
         title = card.q or "Compute"
         self.console.print(Panel(Text(exercise.question), title=title, title_align="left"))
