@@ -408,3 +408,19 @@ def test_an_arrow_or_delete_key_is_one_ignored_key_not_a_grade() -> None:
     # Delete sends ESC [ 3 ~ and Ctrl+Up ESC [ 1 ; 5 A: their digits are not grades.
     typed = "\x1b[3~\x1b[1;5Aé4".encode()
     assert read_keys_from_a_terminal(typed, 4) == ["\x1b", "\x1b", "é", "4"]
+
+
+@pytest.mark.parametrize(
+    ("presses", "key"),
+    [
+        (["\xe0", "S"], "\x1b"),  # Delete: not "s", which would suspend the card
+        (["\xe0", "Q"], "\x1b"),  # Page Down: not "q", which would quit
+        (["\x00", "<"], "\x1b"),  # F2
+        (["3"], "3"),
+    ],
+)
+def test_a_windows_function_key_is_one_ignored_key(presses, key) -> None:
+    # msvcrt.getwch returns "\x00" or "\xe0" for a special key, then its code on the next call.
+    from drill.ui.keys import read_windows_key
+
+    assert read_windows_key(iter(presses).__next__) == key

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 QUIT = "q"
@@ -64,7 +65,7 @@ def _read_char(stream: TextIO) -> str:
     if os.name == "nt":  # pragma: no cover - Windows console
         import msvcrt
 
-        return msvcrt.getwch()
+        return read_windows_key(msvcrt.getwch)
     import termios
     import tty
 
@@ -85,6 +86,18 @@ def _read_char(stream: TextIO) -> str:
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
     return data.decode("utf-8", errors="replace")[:1]
+
+
+def read_windows_key(getwch: Callable[[], str]) -> str:
+    """One key from msvcrt.getwch, which gives a special key as "\\x00" or "\\xe0" and then
+    its code: read whole, as ESC, so Delete ("S") does not suspend nor Page Down ("Q") quit."""
+    char = getwch()
+    if char in ("\x00", "\xe0"):
+        getwch()
+        return ESCAPE
+    if char == "\x03":  # Ctrl-C, should the console hand it over as a character
+        raise KeyboardInterrupt
+    return char
 
 
 def _utf8_length(lead: int) -> int:
