@@ -424,3 +424,37 @@ def test_a_windows_function_key_is_one_ignored_key(presses, key) -> None:
     from drill.ui.keys import read_windows_key
 
     assert read_windows_key(iter(presses).__next__) == key
+
+
+# -- the study screen on a terminal -----------------------------------------------------
+
+
+class TerminalKeys:
+    """Keys as a terminal gives them, one key per call, from a script."""
+
+    is_tty = True
+
+    def __init__(self, keys: list[str]) -> None:
+        self.keys = iter(keys)
+
+    def key(self) -> str:
+        return next(self.keys, "q")
+
+    def line(self) -> str:
+        return next(self.keys, "q")
+
+
+def test_a_leech_notice_on_the_last_card_is_shown_on_a_terminal(store) -> None:
+    import io
+
+    from rich.console import Console
+
+    from drill.ui.study import StudyScreen
+
+    card = deck(1)[0]
+    put(store, review_card(card.key, T0, lapses=1))
+    s = session(store, [card], Clock(), leech_threshold=2)
+    out = io.StringIO()
+    StudyScreen(s, Console(file=out, width=100), TerminalKeys(["", "1"])).run()
+    assert store.card(card.key).suspended
+    assert "d/c0 has lapsed 2 times: it is a leech and was suspended" in out.getvalue()

@@ -51,6 +51,7 @@ class StudyScreen:
             self._loop()
         except (Quit, EOFError, KeyboardInterrupt):
             self.console.print()
+        self._print_notices()  # one about the last card (a leech) has no next card to wait for
         return self.session.finish()
 
     def _loop(self) -> None:
@@ -100,14 +101,17 @@ class StudyScreen:
         else:
             self.console.print(notice)
 
+    def _print_notices(self) -> None:
+        for notice in self._notices:
+            self.console.print(notice)
+        self._notices.clear()
+
     # -- one card ----------------------------------------------------------------------
 
     def _show(self, card: Card) -> Step:
         if self.keys.is_tty:
             self.console.clear()
-            for notice in self._notices:
-                self.console.print(notice)
-            self._notices.clear()
+            self._print_notices()
         new, learning, review = self.session.remaining()
         status = Text()
         status.append(f"new {new}", style="blue")
