@@ -212,6 +212,15 @@ def test_relu_networks_keep_clear_of_the_kink():
                 assert abs(p["w"] @ p["x"] + p["b"]) > 0.25
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_mlp_answers_are_never_zero_up_to_rounding(activation):
+    # With a softmax, p − y can cancel across two outputs and leave a gradient of 1e-17.
+    for difficulty in DIFFICULTIES:
+        for seed in range(60):
+            params = {"activation": activation, "loss": "cross_entropy"}
+            assert abs(make("mlp-backward", seed, params, difficulty).answer) >= 0.01, seed
+
+
 def test_every_choice_is_drawn_over_the_seeds():
     seen = {(e.spec["activation"], e.spec["loss"]) for e in exercises("mlp-backward", "calc")}
     assert {a for a, _ in seen} == {"relu", "sigmoid", "tanh"}

@@ -16,6 +16,7 @@ from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     INDEX_NOTE,
+    SMALLEST_ANSWER,
     activation_text,
     asked_derivative,
     check_derivative,
@@ -197,8 +198,9 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
             z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
             if not clear_of_kinks([z1]):
                 return False
-        # A gradient that is exactly zero teaches little; draw again.
-        return _answer(inputs, setup)[1] != 0.0
+        # A zero gradient teaches little, and one that is zero but for floating-point
+        # noise (a softmax's p − y cancelling across two outputs) cannot be graded.
+        return abs(_answer(inputs, setup)[1]) >= SMALLEST_ANSWER
 
     inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
     loss, answer = _answer(inputs, setup)
