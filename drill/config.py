@@ -98,6 +98,8 @@ def load_config(path: Path | None = None) -> Config:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"{path}: {error}") from None
+        except OSError as error:  # a folder in its place, no permission to read
+            raise ConfigError(f"{path}: cannot read it ({error.strerror})") from None
         for key, value in raw.items():
             values[key] = _validate(path, key, value)
             sources[key] = str(path)

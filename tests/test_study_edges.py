@@ -284,6 +284,15 @@ def test_huge_learning_step_is_one_error_line_in_study(drill_home) -> None:
     assert result.output.count("Error:") == 1 and "Traceback" not in result.output
 
 
+@pytest.mark.usefixtures("decks")
+def test_an_unreadable_config_file_is_one_error_line(drill_home) -> None:
+    (drill_home / "config.toml").mkdir()  # a folder where the file should be
+    result = run("due")
+    assert result.exit_code == 1
+    assert result.output.count("Error:") == 1 and "Traceback" not in result.output
+    assert "config.toml" in result.output
+
+
 # -- intervals as shown -----------------------------------------------------------------
 
 
