@@ -467,3 +467,29 @@ def test_a_leech_notice_on_the_last_card_is_shown_on_a_terminal(store) -> None:
     StudyScreen(s, Console(file=out, width=100), TerminalKeys(["", "1"])).run()
     assert store.card(card.key).suspended
     assert "d/c0 has lapsed 2 times: it is a leech and was suspended" in out.getvalue()
+
+
+# -- scripted input (checked: these worked, and stay working) ----------------------------
+
+
+@pytest.mark.usefixtures("decks")
+def test_a_windows_script_with_spaces_and_capitals_drives_the_session() -> None:
+    # CRLF endings, a grade with trailing spaces, a blank line at the grade prompt (ignored),
+    # an upper-case undo and quit.
+    script = "\r\n3  \r\n\r\n  \r\n4\r\nU\r\n\r\n2\r\nQ\r\n"
+    result = run("study", "d", input=script)
+    assert result.exit_code == 0, result.output
+    with Store.open() as store:
+        assert [(r.key, r.rating) for r in store.reviews()] == [
+            ("d/a", Rating.GOOD),
+            ("d/b", Rating.HARD),
+        ]
+
+
+@pytest.mark.usefixtures("decks")
+def test_end_of_input_between_reveal_and_grade_records_nothing_for_that_card() -> None:
+    result = run("study", "d", input="\n3\n\n")  # the second card revealed, then no more input
+    assert result.exit_code == 0, result.output
+    assert "Reviewed 1 card" in result.output
+    with Store.open() as store:
+        assert [r.key for r in store.reviews()] == ["d/a"]
