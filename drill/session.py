@@ -134,14 +134,15 @@ class Session:
         return self.records.get(key) or CardRecord(key=key)
 
     def outcomes(self, card: Card) -> dict[Rating, CardRecord]:
-        """The state after each grade, as of now; the same values are applied on answer."""
+        """The state after each grade, as of now; the same intervals are applied on answer."""
         if card.key not in self._outcomes:
             self._outcomes[card.key] = self.scheduler.outcomes(self.record_of(card), self.clock())
         return self._outcomes[card.key]
 
     def intervals(self, card: Card) -> dict[Rating, timedelta]:
         now = self.clock()
-        return {rating: (rec.due or now) - now for rating, rec in self.outcomes(card).items()}
+        outcomes = self.outcomes(card).items()
+        return {rating: (rec.due or now) - (rec.last_review or now) for rating, rec in outcomes}
 
     def new_seed(self) -> int:
         return self.rng.randrange(2**31)
@@ -159,7 +160,7 @@ class Session:
         correct: bool | None = None,
     ) -> Answered:
         before = self.record_of(card)
-        after = self.outcomes(card)[rating]
+        after = self._as_of_now(self.outcomes(card)[rating])
         after, became_leech = self._check_leech(before, after)
         review = Review(
             key=card.key,
@@ -251,6 +252,14 @@ class Session:
             self.records.pop(last.card.key, None)
         else:
             self.records[last.card.key] = last.before
+
+    def _as_of_now(self, outcome: CardRecord) -> CardRecord:
+        """An outcome worked out when the grades were shown, moved to the time of the answer:
+        its interval starts when the grade is given, however long the answer was on screen."""
+        now, shown_at = self.clock(), outcome.last_review
+        if shown_at is None or outcome.due is None or now <= shown_at:
+            return outcome
+        return replace(outcome, due=outcome.due + (now - shown_at), last_review=now)
 
     def _check_leech(self, before: CardRecord, after: CardRecord) -> tuple[CardRecord, bool]:
         """A card that lapses `leech_threshold` times (and every half threshold after)."""

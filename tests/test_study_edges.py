@@ -239,6 +239,19 @@ def test_a_compute_card_with_bad_params_is_skipped_not_the_end_of_the_session(de
     assert "Reviewed 1 card" in result.output
 
 
+def test_a_grade_given_a_while_after_the_reveal_starts_its_interval_when_given(store) -> None:
+    clock = Clock()
+    s = session(store, deck(1), clock)
+    card = s.next_card()
+    shown = s.intervals(card)[Rating.GOOD]  # the grade bar, drawn when the answer is revealed
+    clock.advance(minutes=30)  # the user steps away before grading
+    answered = s.answer(card, Rating.GOOD)
+    assert answered.after.due == clock.now + shown  # not already due on the next card
+    assert answered.after.last_review == clock.now
+    (row,) = store.reviews()
+    assert row.reviewed_at == clock.now
+
+
 # -- config -----------------------------------------------------------------------------
 
 
