@@ -24,7 +24,7 @@ from drill.paths import get_paths
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-# Longer steps or look-aheads would carry a due date past what a datetime can hold.
+# Bounds that keep every due date within what a datetime can hold (far longer overflowed).
 _LONGEST_STEP_DAYS = 36500
 _LONGEST_LEARN_AHEAD = 1440
 
