@@ -22,11 +22,11 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from drill.model import Card, CardState, CardType
-from drill.queue import day_start
+from drill.queue import day_start, rollover_moment
 from drill.store import Store, to_ms
 
 YOUNG_DAYS = 21
@@ -215,7 +215,7 @@ class StudyDays:
 
 def day_starting(day: date, rollover_hour: int) -> datetime:
     """The UTC moment the study day `day` begins: its local rollover hour, DST-aware."""
-    return datetime.combine(day, time(rollover_hour)).astimezone(UTC)
+    return rollover_moment(day, rollover_hour)
 
 
 def study_days(first: date, count: int, rollover_hour: int) -> StudyDays:
