@@ -281,6 +281,27 @@ def tabulate(
     return [(template.format(fmt(a, HINT_ARGUMENT_DIGITS)), float(function(a))) for a in distinct]
 
 
+# How a hint names the value of each activation that needs a table; the others are
+# piecewise linear and need none.
+_HINT_SYMBOLS = {"sigmoid": "σ", "tanh": "tanh"}
+# By hand, σ and tanh inputs stay within ±3: further out f(z) is so close to 0 or ±1 that
+# f′(z) or σ(z) − y, worked from f(z) as the question rounds it, would be off by over 1%.
+HAND_SQUASH_LIMIT = 3.0
+
+
+def unsaturated(name: str, arguments: Any) -> bool:
+    """False when activation `name` is σ or tanh and an argument is beyond HAND_SQUASH_LIMIT."""
+    return name not in _HINT_SYMBOLS or bool(np.all(np.abs(arguments) <= HAND_SQUASH_LIMIT))
+
+
+def activation_values(name: str, arguments: Any) -> list[tuple[str, float]]:
+    """σ(v) or tanh(v) at each distinct argument, from the engine, for useful_values."""
+    if name not in _HINT_SYMBOLS:
+        return []
+    f = activation_function(name)
+    return tabulate(_HINT_SYMBOLS[name] + "({})", lambda v: f(v).item(), arguments)
+
+
 def format_index(index: Sequence[int]) -> str:
     """ "[0, 1]" for an element, "" for a scalar."""
     return f"[{', '.join(str(i) for i in index)}]" if len(index) else ""

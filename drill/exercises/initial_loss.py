@@ -15,13 +15,20 @@ import numpy as np
 
 from drill.engine import Tensor, bce, cross_entropy, log_softmax
 from drill.exercises.base import Difficulty, Exercise
-from drill.exercises.common import ASKED_LOSS, choose, distinct_slips, fmt, one_hot, pick
+from drill.exercises.common import (
+    ASKED_LOSS,
+    choose,
+    distinct_slips,
+    fmt,
+    one_hot,
+    pick,
+    useful_values,
+)
 
 PARAMS = {"loss": ("cross_entropy", "bce")}
 
 HAND_CLASSES = (2, 4, 8, 10, 100, 1000)
 HAND_LABELS = (1, 2, 3, 4, 8)
-LOG_HINT = "(ln 2 ≈ 0.6931, ln 10 ≈ 2.3026)"
 
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
@@ -56,7 +63,7 @@ def _cross_entropy(rng: np.random.Generator, hand: bool, difficulty: Difficulty)
     }
     return _exercise(
         difficulty,
-        question + (f" {LOG_HINT}" if hand else ""),
+        question + (f"\n{_log_hint(classes)}" if hand else ""),
         {"loss": "cross_entropy", "classes": classes},
         {"z": np.zeros(classes).tolist(), "y": one_hot(classes, target).tolist()},
         value,
@@ -93,13 +100,19 @@ def _binary(rng: np.random.Generator, hand: bool, difficulty: Difficulty) -> Exe
     }
     return _exercise(
         difficulty,
-        question + (f" {LOG_HINT}" if hand else ""),
+        question + (f"\n{_log_hint(2)}" if hand else ""),
         {"loss": "bce", "labels": labels, "reduction": "sum"},
         {"z": np.zeros(labels).tolist(), "y": targets.tolist()},
         value,
         solution,
         slips,
     )
+
+
+def _log_hint(n: int) -> str:
+    """The one logarithm a person needs for ln n: by hand n is a power of 2 or of 10."""
+    base = 2 if n & (n - 1) == 0 else 10
+    return useful_values([(f"ln {base}", float(np.log(base)))])
 
 
 def _fmt_targets(targets: np.ndarray) -> str:

@@ -2,6 +2,10 @@
 
 z1 = W1 x + b1, h1 = f(z1), z2 = W2 h1 + b2 (the output is linear), then a loss on z2.
 Inputs keep fixed names (x, W1, b1, W2, b2, y) so anyone can recheck an exercise.
+
+By hand the default is a ReLU network with a squared error. A deck may pin σ, tanh or a
+softmax output: the question then lists the values of σ, tanh and e^ that the work
+needs, and σ or tanh inputs stay within ±3, where their rounded values keep f′ accurate.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from drill.exercises.common import (
     INDEX_NOTE,
     SMALLEST_ANSWER,
     activation_text,
+    activation_values,
     asked_derivative,
     check_derivative,
     choose,
@@ -32,6 +37,9 @@ from drill.exercises.common import (
     one_hot,
     random_index,
     resample,
+    tabulate,
+    unsaturated,
+    useful_values,
     worked_solution,
 )
 from drill.exercises.registry import BadParams
@@ -98,7 +106,8 @@ def shapes(sizes: tuple[int, int, int]) -> dict[str, tuple[int, ...]]:
 
 def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict) -> Setup:
     hand = difficulty is Difficulty.HAND
-    # By hand, relu with a squared error needs no exponentials; decks may pin others.
+    # By hand, relu with a squared error needs no exponentials; decks may pin others,
+    # and the question then lists the values of tanh, σ or e^ that they need.
     activation = choose(rng, params, "activation", ("relu",) if hand else ACTIVATIONS)
     loss = choose(rng, params, "loss", LOSSES[:2] if hand else LOSSES)
     n_in = choose(rng, params, "inputs", (2,) if hand else (2, 3))
@@ -173,7 +182,16 @@ def _unmasked(nodes: dict[str, Tensor], setup: Setup) -> float:
     return float({"W1": W1, "b1": b1}[setup.wrt].grad[setup.index])
 
 
-def _question(setup: Setup, inputs: dict[str, Any]) -> str:
+def _hand_values(loss: Tensor, setup: Setup) -> list[tuple[str, float]]:
+    """σ(z1ᵢ) or tanh(z1ᵢ), and e^(z2ᵢ) for the softmax: what pen and paper cannot give."""
+    nodes = named_nodes(loss)
+    values = activation_values(setup.activation, nodes["z1"].value)
+    if setup.loss == "cross_entropy":
+        values += tabulate("e^({})", np.exp, nodes["z2"].value)
+    return values
+
+
+def _question(setup: Setup, inputs: dict[str, Any], hint: str) -> str:
     n_out = setup.sizes[2]
     f = setup.activation
     lines = [
@@ -185,6 +203,7 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
         "  " + LOSS_TEXT[setup.loss].format(n=n_out),
         "Inputs:",
         *input_lines(inputs),
+        *([hint] if hint else []),
         f"Compute ∂L/∂{setup.wrt}{format_index(setup.index)} {INDEX_NOTE}.",
     ]
     return "\n".join(lines)
@@ -194,10 +213,11 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
 
     def acceptable(inputs: dict[str, Any]) -> bool:
-        if setup.activation == "relu":
-            z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
-            if not clear_of_kinks([z1]):
-                return False
+        z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
+        if setup.activation == "relu" and not clear_of_kinks([z1]):
+            return False
+        if difficulty is Difficulty.HAND and not unsaturated(setup.activation, z1):
+            return False
         # A zero gradient teaches little, and one that is zero but for floating-point
         # noise (a softmax's p − y cancelling across two outputs) cannot be graded.
         return abs(_answer(inputs, setup)[1]) >= SMALLEST_ANSWER
@@ -208,11 +228,12 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     z1 = named_nodes(loss)["z1"].value
     notes = {"z1": derivative_note(setup.activation, "z1", z1)}
     solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
+    hint = useful_values(_hand_values(loss, setup)) if difficulty is Difficulty.HAND else ""
     return Exercise(
         generator="mlp-backward",
         seed=0,
         difficulty=difficulty,
-        question=_question(setup, inputs),
+        question=_question(setup, inputs, hint),
         spec={"activation": setup.activation, "loss": setup.loss, "convention": "z = W x + b"},
         inputs=json_inputs(inputs),
         asked=asked_derivative(setup.wrt, setup.index),

@@ -4,7 +4,9 @@ z = w·x + b, a = f(z), and L compares a with the target y; with `bce` the neuro
 logistic unit and L = −[y log σ(z) + (1 − y) log(1 − σ(z))]. Inputs keep fixed names
 (x, w, b, y) so anyone can recheck an exercise.
 
-A dead ReLU (z < 0) is allowed here: its zero gradient is the lesson.
+A dead ReLU (z < 0) is allowed here: its zero gradient is the lesson. By hand, a σ or
+tanh neuron's question lists f(z), and z stays within ±3 so that the rounded f(z) still
+gives f′(z) to well within the tolerance.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from drill.exercises.common import (
     INDEX_NOTE,
     activation_function,
     activation_text,
+    activation_values,
     asked_derivative,
     check_derivative,
     choose,
@@ -34,6 +37,8 @@ from drill.exercises.common import (
     named_nodes,
     random_index,
     resample,
+    unsaturated,
+    useful_values,
     worked_solution,
 )
 from drill.exercises.registry import BadParams
@@ -157,7 +162,7 @@ def _fresh_nodes(loss: Tensor) -> dict[str, Tensor]:
     return named_nodes(loss)
 
 
-def _question(setup: Setup, inputs: dict[str, Any]) -> str:
+def _question(setup: Setup, inputs: dict[str, Any], hand: bool) -> str:
     f = setup.activation
     if setup.loss == "bce":
         activation_line = "  a = σ(z) = 1 / (1 + e^(−z)), the predicted probability that y = 1"
@@ -165,6 +170,9 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
         activation_line = f"  a = {f}(z), where {activation_text(f, 'z', setup.slope)}"
     asked = "∂L/∂b" if setup.wrt == "b" else f"∂L/∂{setup.wrt}{format_index(setup.index)}"
     note = "" if setup.wrt == "b" else f" {INDEX_NOTE}"
+    # σ(z) or tanh(z) needs a table; the ReLUs need none, and then no line is added.
+    z = inputs["w"] @ inputs["x"] + inputs["b"]
+    hint = useful_values(activation_values(setup.activation, z)) if hand else ""
     lines = [
         "One neuron with input vector x, weight vector w, a scalar bias b and target y:",
         "  z = w·x + b = Σᵢ wᵢ xᵢ + b",
@@ -172,6 +180,7 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
         "  " + LOSS_TEXT[setup.loss],
         "Inputs:",
         *input_lines(inputs),
+        *([hint] if hint else []),
         f"Compute {asked}{note}.",
     ]
     return "\n".join(lines)
@@ -181,9 +190,10 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
 
     def acceptable(inputs: dict[str, Any]) -> bool:
-        if setup.activation not in KINKED:
-            return True
-        return clear_of_kinks([inputs["w"] @ inputs["x"] + inputs["b"]])
+        z = inputs["w"] @ inputs["x"] + inputs["b"]
+        if difficulty is Difficulty.HAND and not unsaturated(setup.activation, z):
+            return False
+        return setup.activation not in KINKED or clear_of_kinks([z])
 
     inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
     loss, answer = _answer(inputs, setup)
@@ -200,7 +210,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         generator="single-neuron",
         seed=0,
         difficulty=difficulty,
-        question=_question(setup, inputs),
+        question=_question(setup, inputs, difficulty is Difficulty.HAND),
         spec=spec | {"convention": "z = w·x + b"},
         inputs=json_inputs(inputs),
         asked=asked_derivative(setup.wrt, setup.index),

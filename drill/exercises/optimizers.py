@@ -4,6 +4,7 @@ The gradient is the engine's backward pass through a stated loss, checked agains
 central differences; the update rule, written out in the question, is then applied to
 the one component asked for. The asked number is the new weight, and since a step can
 be small next to the weight itself, an answer counts when it is within 1% of the step.
+By hand, a later Adam step lists β1^t, β2^t and √v̂, the values that need a calculator.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from drill.exercises.common import (
     names_between,
     pick,
     resample,
+    useful_values,
 )
 
 PARAMS_BY_NAME = {
@@ -169,6 +171,8 @@ ADAM_RULES = [
     "  w ← w − η·m̂ / (√v̂ + ε)",
 ]
 EPS_TEXT = "1e-8"
+# β2^t lies close to 1 and 1 − β2^t is what counts, so the hint keeps one more figure.
+ADAM_HINT_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -236,7 +240,7 @@ def adam_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -
         problem,
         i,
         update.w_new,
-        question=_adam_question(problem, adam, {"m": m, "v": v}, i),
+        question=_adam_question(problem, adam, {"m": m, "v": v}, i, _adam_hint(adam, update, hand)),
         spec=adam.to_spec(),
         state={"m": m, "v": v},
         update=_adam_lines(adam, update, i),
@@ -244,8 +248,21 @@ def adam_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -
     )
 
 
+def _adam_hint(adam: Adam, u: AdamUpdate, hand: bool) -> str:
+    """β1^t, β2^t and √v̂ by hand, after the first step (at t = 1, √v̂ = |g|)."""
+    if not hand or adam.t == 1:
+        return ""
+    t = adam.t
+    values = [
+        (f"β1^t = {adam.beta1}^{t}", adam.beta1**t),
+        (f"β2^t = {adam.beta2}^{t}", adam.beta2**t),
+        (f"√v̂ = √{fmt(u.v_hat, ADAM_HINT_DIGITS)}", math.sqrt(u.v_hat)),
+    ]
+    return useful_values(values, ADAM_HINT_DIGITS)
+
+
 def _adam_question(
-    problem: Problem, adam: Adam, moments: Mapping[str, np.ndarray], index: int
+    problem: Problem, adam: Adam, moments: Mapping[str, np.ndarray], index: int, hint: str
 ) -> str:
     if adam.t == 1:
         state = "This is its first step, t = 1, with m and v starting at zero."
@@ -261,6 +278,7 @@ def _adam_question(
             f"β2 = {adam.beta2}, ε = {EPS_TEXT}, learning rate η = {fmt(adam.lr)}):",
             *ADAM_RULES,
             state,
+            *([hint] if hint else []),
             _ask(index),
         ]
     )

@@ -16,12 +16,14 @@ from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     ASKED_LOSS,
+    HINT_ARGUMENT_DIGITS,
     INDEX_NOTE,
     asked_derivative,
     check_derivative,
     choose,
     distinct_slips,
     draw,
+    fmt,
     format_index,
     input_lines,
     json_inputs,
@@ -62,10 +64,22 @@ def _question(inputs: dict[str, Any], asked: str, index: tuple[int, ...], hand: 
         *input_lines(inputs),
     ]
     if hand:
-        # e^(zᵢ) for each distinct logit: the only values a person needs a table for.
-        lines.append(useful_values(tabulate("e^({})", np.exp, inputs["z"])))
+        lines.append(useful_values(_hand_values(inputs["z"], asked)))
     lines.append(f"Compute {wanted}.")
     return "\n".join(lines)
+
+
+def _hand_values(z: np.ndarray, asked: str) -> list[tuple[str, float]]:
+    """e^(zᵢ) for each distinct logit, and for the loss the logarithm it needs.
+
+    −log pₜ = ln(Σⱼ e^(zⱼ)) − zₜ, so one natural log, of the sum, is the only one needed.
+    """
+    values = tabulate("e^({})", np.exp, z)
+    if asked == "loss":
+        total = float(np.exp(z).sum())
+        label = f"ln(Σⱼ e^(zⱼ)) = ln({fmt(total, HINT_ARGUMENT_DIGITS)})"
+        values.append((label, float(np.log(total))))
+    return values
 
 
 def _slips(z: Tensor, asked: str, index: tuple[int, ...], answer: float) -> dict[str, float]:

@@ -31,6 +31,7 @@ from drill.exercises.common import (
     json_inputs,
     local_derivative,
     named_nodes,
+    useful_values,
     worked_solution,
 )
 
@@ -180,11 +181,10 @@ def _question(setup: Setup, inputs: dict[str, Any], root: Tensor, hand: bool) ->
     if setup.asked == "w1":
         lines.append(f"  y = {fmt(inputs['y'])}")
     if hand:
+        # The forward pass, done for you: every hᵢ needs a table of σ or tanh.
         nodes = named_nodes(root)
-        values = ", ".join(
-            f"h{i} ≈ {fmt(nodes[f'h{i}'].item(), HINT_DIGITS)}" for i in range(1, k + 1)
-        )
-        lines.append(f"The forward pass is done for you: {values}.")
+        forward = [(f"h{i}", nodes[f"h{i}"].item()) for i in range(1, k + 1)]
+        lines.append(useful_values(forward, HINT_DIGITS))
     lines.append(f"Note: {BOUND[f]}.")
     if setup.asked == "w1":
         lines.append("Compute ∂L/∂w1, the gradient of the loss with respect to the first weight.")
