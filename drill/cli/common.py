@@ -43,12 +43,16 @@ def warn(message: str) -> None:
     print(f"Warning: {message}", file=sys.stderr)
 
 
-def load_decks(extra: list[Path] | None):
-    """Every deck drill knows; a bad deck file is a one-line warning, never a stop."""
+def load_decks(extra: list[Path] | None, config=None):
+    """Every deck drill knows; a bad deck file is a one-line warning, never a stop.
+
+    Pass the command's `config` when it has one, so the config file is read once.
+    """
     from drill.config import load_config
     from drill.decks import load_collection
 
-    collection = load_collection(extra or (), max_bytes=load_config().max_deck_bytes)
+    config = config or load_config()
+    collection = load_collection(extra or (), max_bytes=config.max_deck_bytes)
     for line in collection.warnings():
         warn(line)
     return collection

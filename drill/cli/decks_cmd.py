@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from drill.cli.app import app
-from drill.cli.common import DecksOption, warn
+from drill.cli.common import DecksOption, load_decks
 
 if TYPE_CHECKING:
     from drill.decks import Collection
@@ -52,13 +52,9 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
 @app.command("decks")
 def list_decks(decks: DecksOption = None) -> None:
     """List the decks drill knows: id, title, number of cards and source file."""
-    from drill.config import load_config
-    from drill.decks import load_collection
     from drill.paths import get_paths
 
-    collection = load_collection(decks or [], load_config().max_deck_bytes)
-    for line in collection.warnings():
-        warn(line)
+    collection = load_decks(decks)
     if not collection.decks:
         folder = get_paths().user_decks
         typer.echo(f"No decks found. Put YAML decks in {folder} or pass --decks PATH.")

@@ -37,7 +37,7 @@ def stats(
     now = utc_now()
     # Large collections take a moment. The spinner goes to stderr: --json output stays clean.
     with Console(stderr=True).status("Counting…"):
-        collection = load_decks(extra)
+        collection = load_decks(extra, config)
         deck_ids = [resolve_deck_id(collection, name) for name in decks or ()]
         cards = collection.cards(deck_ids)
         with open_store(collection) as store:

@@ -36,9 +36,9 @@ def study(
     from drill.ui.keys import Keys
     from drill.ui.study import StudyScreen, render_summary
 
-    collection = load_decks(extra)
-    cards = select_cards(collection, decks or (), tag or ())
     config = load_config()
+    collection = load_decks(extra, config)
+    cards = select_cards(collection, decks or (), tag or ())
     console = Console(highlight=False)
     with open_store(collection) as store:
         session = Session(store, cards, config, new_limit=new, limit=limit)
@@ -65,9 +65,9 @@ def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None
     from drill.selection import select_cards
     from drill.ui.due_view import due_table
 
-    collection = load_decks(extra)
-    cards = select_cards(collection, decks or (), tag or ())
     config = load_config()
+    collection = load_decks(extra, config)
+    cards = select_cards(collection, decks or (), tag or ())
     now = datetime.now(UTC)  # not session.utc_now: the session module is not needed here
     with open_store(collection) as store:
         # Review cards due after today come as due dates only: far quicker on a large
