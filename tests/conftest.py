@@ -12,3 +12,12 @@ def drill_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DRILL_HOME", str(home))
     monkeypatch.delenv("DRILL_DECKS", raising=False)
     return home
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fresh database; a test module may define its own `store` to fill it."""
+    from drill.store import Store
+
+    with Store(tmp_path / "drill.db") as store:
+        yield store

@@ -10,7 +10,6 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from drill.cli import app
@@ -31,12 +30,6 @@ def review(store: Store, key: str, at: datetime = T0, reps: int = 1) -> None:
 
 def log_rows(store: Store) -> list[tuple]:
     return store.db.execute("SELECT * FROM review_log ORDER BY id").fetchall()
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "drill.db") as store:
-        yield store
 
 
 def test_a_rename_moves_the_schedule_and_keeps_the_log_as_written(store):

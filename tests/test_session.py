@@ -2,42 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from session_support import T0, Clock, deck, put, session
 
 from drill.config import Config
-from drill.model import Card, CardState, Rating
+from drill.model import CardState, Rating
 from drill.session import Session
 from drill.store import CardRecord, Store
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "drill.db") as store:
-        yield store
-
-
-def deck(n: int) -> list[Card]:
-    return [Card("d", f"c{i}", q=f"q{i}", a=f"a{i}") for i in range(n)]
-
-
-def session(store: Store, cards: list[Card], clock: Clock, **config) -> Session:
-    return Session(store, cards, Config(fuzz=False, **config), clock=clock, rng=random.Random(1))
 
 
 def test_new_cards_in_deck_order_then_learning_steps_return(store: Store) -> None:
@@ -123,10 +93,7 @@ def test_leech_is_tagged_and_suspended(store: Store) -> None:
     clock = Clock()
     record = CardRecord(card.key, CardState.REVIEW, None, 3.0, 8.0, T0, T0, 10, lapses=1)
     store.set_suspended([card.key], False)
-    from drill.store import _put_card
-
-    with store.write() as db:
-        _put_card(db, record)
+    put(store, record)
     s = session(store, [card], clock, leech_threshold=2)
     answered = s.answer(s.next_card(), Rating.AGAIN)
     assert answered.became_leech and answered.after.suspended and answered.after.leech
@@ -136,10 +103,7 @@ def test_leech_is_tagged_and_suspended(store: Store) -> None:
 def test_leech_action_tag_only(store: Store) -> None:
     card = deck(1)[0]
     record = CardRecord(card.key, CardState.REVIEW, None, 3.0, 8.0, T0, T0, 10, lapses=1)
-    from drill.store import _put_card
-
-    with store.write() as db:
-        _put_card(db, record)
+    put(store, record)
     s = session(store, [card], Clock(), leech_threshold=2, leech_action="tag")
     answered = s.answer(s.next_card(), Rating.AGAIN)
     assert answered.became_leech and answered.after.leech and not answered.after.suspended

@@ -30,12 +30,6 @@ def learning(key: str, at: datetime) -> CardRecord:
     return CardRecord(key, CardState.LEARNING, 1, 2.3, 5.1, at + timedelta(minutes=10), at, 1)
 
 
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "drill.db") as store:
-        yield store
-
-
 def test_record_and_read_back(store: Store) -> None:
     rid = store.record(review("d/a", T0, seed=7, answer="0.5", correct=True), learning("d/a", T0))
     assert rid > 0

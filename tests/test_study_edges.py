@@ -5,51 +5,18 @@ Each test here was written against a defect a user could hit; the fix came after
 
 from __future__ import annotations
 
-import random
 import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from session_support import T0, Clock, deck, put, session
 from typer.testing import CliRunner
 
 from drill.cli import app
 from drill.config import Config
-from drill.model import Card, CardState, Rating
+from drill.model import CardState, Rating
 from drill.queue import count_due, day_end
-from drill.session import Session
-from drill.store import CardRecord, Store, _put_card
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "drill.db") as store:
-        yield store
-
-
-def deck(n: int) -> list[Card]:
-    return [Card("d", f"c{i}", q=f"q{i}", a=f"a{i}") for i in range(n)]
-
-
-def session(store: Store, cards: list[Card], clock: Clock, **config) -> Session:
-    return Session(store, cards, Config(fuzz=False, **config), clock=clock, rng=random.Random(1))
-
-
-def put(store: Store, record: CardRecord) -> None:
-    with store.write() as db:
-        _put_card(db, record)
+from drill.store import CardRecord, Store
 
 
 def review_card(key: str, due: datetime, lapses: int = 0) -> CardRecord:
