@@ -7,14 +7,13 @@ checks the number and proves the JSON is enough for anyone to recheck it.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import grad
+from generator_support import arrays, autograd_derivative, exercises_for
 
 from drill.engine import Tensor
 from drill.exercises import Difficulty, Exercise, make
@@ -38,14 +37,8 @@ SEEDS = range(200)
 DIFFICULTIES = [Difficulty.HAND, Difficulty.CALC]
 
 
-@functools.cache
 def exercises(name: str, difficulty: Difficulty) -> tuple[Exercise, ...]:
-    """Each generator's exercises for SEEDS, built once for all the tests that read them."""
-    return tuple(make(name, seed, difficulty=difficulty) for seed in SEEDS)
-
-
-def arrays(inputs):
-    return {name: np.asarray(value, dtype=np.float64) for name, value in inputs.items()}
+    return exercises_for(name, difficulty, SEEDS)
 
 
 # -- independent references -----------------------------------------------------------
@@ -85,16 +78,6 @@ def neuron_loss(p, spec):
     return (a - p["y"]) ** 2 if spec["loss"] == "mse" else 0.5 * (a - p["y"]) ** 2
 
 
-def autograd_answer(loss_fn, exercise):
-    p = arrays(exercise.inputs)
-    wrt = exercise.asked["wrt"]
-
-    def as_function_of_wrt(value):
-        return loss_fn({**p, wrt: value}, exercise.spec)
-
-    return float(grad(as_function_of_wrt)(p[wrt])[tuple(exercise.asked["index"])])
-
-
 def activation_derivative_by_hand(name, x, slope):
     sigma = 1.0 / (1.0 + math.exp(-x))
     return {
@@ -116,9 +99,9 @@ def softmax_by_hand(z):
 def expected_answer(exercise: Exercise) -> float:
     name, spec, inputs = exercise.generator, exercise.spec, exercise.inputs
     if name == "mlp-backward":
-        return autograd_answer(mlp_loss, exercise)
+        return autograd_derivative(mlp_loss, exercise)
     if name == "single-neuron":
-        return autograd_answer(neuron_loss, exercise)
+        return autograd_derivative(neuron_loss, exercise)
     if name == "activation-derivative":
         return activation_derivative_by_hand(spec["activation"], inputs["x"], spec.get("slope"))
     p = softmax_by_hand(inputs["z"])

@@ -7,7 +7,6 @@ read back from the lines the question states, so the text is checked along with 
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import re
@@ -15,7 +14,7 @@ import re
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from autograd import grad
+from generator_support import arrays, autograd_derivative, exercises_for
 from typer.testing import CliRunner
 
 from drill.cli import app
@@ -28,21 +27,8 @@ SEEDS = range(100)
 DIFFICULTIES = [Difficulty.HAND, Difficulty.CALC]
 
 
-@functools.cache
 def exercises(name: str, difficulty: Difficulty) -> tuple[Exercise, ...]:
-    """Each generator's exercises for SEEDS, built once for all the tests that read them."""
-    return tuple(make(name, seed, difficulty=difficulty) for seed in SEEDS)
-
-
-def arrays(inputs):
-    return {name: np.asarray(value, dtype=np.float64) for name, value in inputs.items()}
-
-
-def derivative(loss_fn, exercise):
-    """∂(loss_fn)/∂(the asked input) at the asked index, by autograd."""
-    p = arrays(exercise.inputs)
-    wrt, index = exercise.asked["wrt"], tuple(exercise.asked["index"])
-    return float(grad(lambda value: loss_fn({**p, wrt: value}, exercise.spec))(p[wrt])[index])
+    return exercises_for(name, difficulty, SEEDS)
 
 
 # -- chain-rule-graph: the graph as the question states it ----------------------------------
@@ -78,7 +64,7 @@ def single_path(exercise, kept, dropped):
     p = arrays(exercise.inputs)
     fan = exercise.spec["fan_out"]
     value = float(run_graph(graph_steps(exercise.spec["graph"]), p)[fan])
-    return derivative(lambda q, spec: graph_loss(q, spec, (dropped, fan, value)), exercise)
+    return autograd_derivative(lambda q, spec: graph_loss(q, spec, (dropped, fan, value)), exercise)
 
 
 # -- the other three ---------------------------------------------------------------------
@@ -126,7 +112,7 @@ LOSSES = {
 @pytest.mark.parametrize("name", GENERATORS)
 def test_answers_match_autograd(name, difficulty):
     for exercise in exercises(name, difficulty):
-        expected = derivative(LOSSES[name], exercise)
+        expected = autograd_derivative(LOSSES[name], exercise)
         assert exercise.answer == pytest.approx(expected, rel=1e-9, abs=1e-12), exercise.seed
 
 
@@ -228,7 +214,7 @@ def test_pinned_template_by_hand_is_honoured(template):
     for seed in range(10):
         exercise = make("chain-rule-graph", seed, {"template": template}, "hand")
         assert exercise.spec["template"] == template
-        assert exercise.answer == pytest.approx(derivative(graph_loss, exercise), rel=1e-9)
+        assert exercise.answer == pytest.approx(autograd_derivative(graph_loss, exercise), rel=1e-9)
         if template == "exponential":
             assert "Useful value: e^(" in exercise.question
 
