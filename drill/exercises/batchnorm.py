@@ -24,6 +24,7 @@ from drill.exercises.common import (
     INDEX_NOTE,
     SMALLEST_ANSWER,
     asked_derivative,
+    asked_gradient,
     check_derivative,
     choose,
     distinct_slips,
@@ -150,8 +151,7 @@ def _constant(node: Tensor, frozen: bool) -> Tensor:
 
 def _answer(inputs: dict[str, Any], setup: Setup, **variant: Any) -> tuple[Tensor, float]:
     loss = _build(inputs, setup, **variant)
-    loss.backward()
-    return loss, float(named_nodes(loss)[DISPLAY[setup.wrt]].grad[setup.index])
+    return loss, asked_gradient(loss, DISPLAY[setup.wrt], setup.index)
 
 
 def _share_through(loss: Tensor, statistic: str, node: str) -> np.ndarray:

@@ -219,6 +219,12 @@ def named_nodes(root: Tensor) -> dict[str, Tensor]:
     return {node.name: node for node in topological_order(root) if node.name}
 
 
+def asked_gradient(loss: Tensor, wrt: str, index: tuple[int, ...] = ()) -> float:
+    """Run the backward pass from `loss`; ∂loss/∂wrt[index], read off the named node."""
+    loss.backward()
+    return float(named_nodes(loss)[wrt].grad[index])
+
+
 def distinct_slips(slips: Mapping[str, float], answer: float) -> dict[str, float]:
     """Slips that a grader can tell apart from the answer and from each other."""
     kept: dict[str, float] = {}

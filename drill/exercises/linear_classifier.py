@@ -21,6 +21,7 @@ from drill.exercises.common import (
     INDEX_NOTE,
     SMALLEST_ANSWER,
     asked_derivative,
+    asked_gradient,
     check_derivative,
     choose,
     distinct_slips,
@@ -121,8 +122,7 @@ def _probabilities(z: np.ndarray, setup: Setup) -> np.ndarray:
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     loss = _build(inputs, setup)
-    loss.backward()
-    return loss, float(named_nodes(loss)[setup.wrt].grad[setup.index])
+    return loss, asked_gradient(loss, setup.wrt, setup.index)
 
 
 def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:

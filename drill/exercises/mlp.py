@@ -24,6 +24,7 @@ from drill.exercises.common import (
     activation_text,
     activation_values,
     asked_derivative,
+    asked_gradient,
     check_derivative,
     choose,
     clear_of_kinks,
@@ -245,5 +246,4 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     loss = _build(inputs, setup)
-    loss.backward()
-    return loss, float(named_nodes(loss)[setup.wrt].grad[setup.index])
+    return loss, asked_gradient(loss, setup.wrt, setup.index)

@@ -25,6 +25,7 @@ from drill.exercises.common import (
     activation_text,
     activation_values,
     asked_derivative,
+    asked_gradient,
     check_derivative,
     choose,
     clear_of_kinks,
@@ -130,8 +131,7 @@ def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     loss = _build(inputs, setup)
-    loss.backward()
-    return loss, float(named_nodes(loss)[setup.wrt].grad[setup.index])
+    return loss, asked_gradient(loss, setup.wrt, setup.index)
 
 
 def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:

@@ -22,6 +22,7 @@ from drill.exercises.base import Difficulty, Exercise, Tolerance
 from drill.exercises.common import (
     activation_function,
     asked_derivative,
+    asked_gradient,
     check_derivative,
     choose,
     distinct_slips,
@@ -120,9 +121,8 @@ def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     root = _build(inputs, setup)
-    root.backward()
     asked = "w1" if setup.asked == "w1" else "h0"
-    return root, float(named_nodes(root)[asked].grad)
+    return root, asked_gradient(root, asked)
 
 
 def _derivatives(root: Tensor, setup: Setup) -> list[float]:
