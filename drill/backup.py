@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from drill.dbfile import APPLICATION_ID, SQLITE_HEADER, review_count
 from drill.errors import StoreError
 from drill.paths import get_paths
-from drill.store import APPLICATION_ID, BUSY_TIMEOUT_MS, Store, database_error
 
 KEEP = 7
 """How many copies stay in the backups folder."""
@@ -33,9 +33,8 @@ _STALE_PARTIAL_SECONDS = 3600  # a temporary copy this old belongs to a process 
 _NAME = re.compile(
     r"^drill-(?P<stamp>\d{8}T\d{6}Z)-(?P<reason>[a-z]+(?:-[a-z]+)*)(?:-(?P<n>\d+))?\.db$"
 )
-_STAMP = "%Y%m%dT%H%M%SZ"
-_PARTIAL = ".partial-"
-_SQLITE_HEADER = b"SQLite format 3\x00"
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+PARTIAL_PREFIX = ".partial-"
 
 
 class Reason(StrEnum):
@@ -78,7 +77,7 @@ def list_backups(folder: Path) -> list[Backup]:
     for name in names:
         match = _NAME.match(name)
         if match:
-            made_at = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=UTC)
+            made_at = datetime.strptime(match["stamp"], STAMP_FORMAT).replace(tzinfo=UTC)
             found.append(Backup(folder / name, made_at, match["reason"], int(match["n"] or 0)))
     return sorted(found, key=lambda b: (b.made_at, b.number, b.path.name))
 
@@ -111,9 +110,9 @@ def make_backup(
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f"{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex}.db"
+        partial = folder / f"{PARTIAL_PREFIX}{os.getpid()}-{uuid.uuid4().hex}.db"
         try:
-            _copy(source, partial)
+            copy_database(source, partial)
             target = _free_name(folder, now, reason)
             # Two processes may pick the same free name in the same second; both copies are
             # equally recent snapshots, so whichever rename lands last is as good.
@@ -122,12 +121,12 @@ def make_backup(
             partial.unlink(missing_ok=True)
     except (OSError, sqlite3.Error) as error:
         raise BackupFailed(f"could not write a backup in {folder}: {error}") from None
-    prune(folder)
+    prune(folder, live_reviews=review_count(source))
     match = _NAME.match(target.name)
     return Backup(target, now, str(reason), int(match["n"] or 0) if match else 0)
 
 
-def _copy(source: sqlite3.Connection, target_path: Path) -> None:
+def copy_database(source: sqlite3.Connection, target_path: Path) -> None:
     target = sqlite3.connect(target_path)
     try:
         source.backup(target)
@@ -141,7 +140,7 @@ def _copy(source: sqlite3.Connection, target_path: Path) -> None:
 
 
 def _free_name(folder: Path, now: datetime, reason: Reason) -> Path:
-    stamp = now.strftime(_STAMP)
+    stamp = now.strftime(STAMP_FORMAT)
     number = 0
     while True:
         suffix = f"-{number}" if number else ""
@@ -151,17 +150,63 @@ def _free_name(folder: Path, now: datetime, reason: Reason) -> Path:
         number += 1
 
 
-def prune(folder: Path, keep: int = KEEP) -> list[Path]:
-    """Remove all but the newest `keep` copies, and temporary files left by a crash."""
+def prune(folder: Path, keep: int = KEEP, live_reviews: int | None = None) -> list[Path]:
+    """Remove all but the newest `keep` copies, and temporary files left by a crash.
+
+    With `live_reviews` (how many reviews the live database holds), the newest copy holding
+    more than that is kept too, however old: when the database was emptied, replaced or
+    damaged, copies of it must not push out the last one with the user's history.
+    """
     removed = []
     backups = list_backups(folder)
+    richer = richest_newer_than(backups, live_reviews) if live_reviews is not None else None
     for backup in backups[: max(0, len(backups) - keep)]:
+        if richer is not None and backup.path == richer[0].path:
+            continue
         backup.path.unlink(missing_ok=True)  # another process may have pruned it already
         removed.append(backup.path)
     for partial in stale_partials(folder):
         partial.unlink(missing_ok=True)
         removed.append(partial)
     return removed
+
+
+def richest_newer_than(backups: list[Backup], live_reviews: int) -> tuple[Backup, int] | None:
+    """The newest of `backups` holding more than `live_reviews` reviews, with its count."""
+    for backup in reversed(backups):
+        count = backup_reviews(backup.path)
+        if count is not None and count > live_reviews:
+            return backup, count
+    return None
+
+
+def backup_reviews(path: Path) -> int | None:
+    """How many reviews a copy holds; None when it cannot be read as a drill database."""
+    try:
+        with open_existing(path) as db:
+            if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                return None
+            return review_count(db)
+    except (OSError, sqlite3.DatabaseError):
+        return None
+
+
+def richer_backup(database: Path) -> tuple[Backup, int, int] | None:
+    """A backup holding more reviews than the database at `database`, the newest such, as
+    (backup, its reviews, the database's reviews); None when the database holds the most.
+    A missing database holds none."""
+    backups = list_backups(backups_folder(database))
+    if not backups:
+        return None
+    live = 0
+    if database.is_file():
+        try:
+            with open_existing(database) as db:
+                live = review_count(db)
+        except (OSError, sqlite3.DatabaseError):
+            live = 0
+    found = richest_newer_than(backups, live)
+    return (found[0], found[1], live) if found else None
 
 
 def stale_partials(folder: Path) -> list[Path]:
@@ -174,7 +219,7 @@ def stale_partials(folder: Path) -> list[Path]:
     stale = []
     for entry in entries:
         try:
-            if entry.name.startswith(_PARTIAL) and entry.stat().st_mtime < cutoff:
+            if entry.name.startswith(PARTIAL_PREFIX) and entry.stat().st_mtime < cutoff:
                 stale.append(entry)
         except FileNotFoundError:
             continue
@@ -242,7 +287,7 @@ def database_problem(path: Path, thorough: bool = False) -> str | None:
     if not path.is_file():
         return "no such file"
     with path.open("rb") as handle:
-        if handle.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+        if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             return "not an SQLite database"
     try:
         with open_existing(path) as db:
@@ -263,73 +308,6 @@ def _drill_problem(db: sqlite3.Connection, thorough: bool) -> str | None:
         result = str(db.execute("PRAGMA integrity_check(1)").fetchone()[0])
         return None if result == "ok" else _one_line(result)
     return _quick_check(db)
-
-
-@dataclass(frozen=True)
-class Restored:
-    source: Path
-    safety_copy: Backup | None  # the database as it was, when it could be copied
-    moved_aside: Path | None  # the damaged database, when it could not be copied
-
-
-def restore(source: Path, database: Path) -> Restored:
-    """Make `source` (a drill database, usually a backup) the database.
-
-    The current database is copied first; a damaged one is renamed aside instead. Nothing
-    is changed when `source` is not a sound drill database.
-    """
-    problem = database_problem(source)
-    if problem:
-        raise StoreError(f"{source} is not a drill database ({problem}); nothing was changed")
-    if database.exists() and source.resolve() == database.resolve():
-        raise StoreError(f"{source} is the database itself; name a backup to restore")
-    safety_copy, moved_aside = None, None
-    if database.exists() and database_problem(database) is None:
-        safety_copy = _copy_into_live(source, database)
-    else:
-        moved_aside = _move_aside(database) if database.exists() else None
-        _copy_into_new(source, database)
-    # A copy made by an older drill is upgraded now (with its own backup first).
-    Store(database).close()
-    return Restored(source, safety_copy, moved_aside)
-
-
-def _copy_into_live(source: Path, database: Path) -> Backup:
-    """Copy `source` over the open database through SQLite, so a running session sees it."""
-    live = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    try:
-        safety_copy = make_backup(live, backups_folder(database), Reason.RESTORE)
-        with open_existing(source) as backup:
-            backup.backup(live)
-    except sqlite3.DatabaseError as error:
-        raise database_error(database, error) from None
-    finally:
-        live.close()
-    return safety_copy
-
-
-def _copy_into_new(source: Path, database: Path) -> None:
-    database.parent.mkdir(parents=True, exist_ok=True)
-    partial = database.with_name(f"{_PARTIAL}{database.name}")
-    try:
-        with open_existing(source) as backup:
-            _copy(backup, partial)
-        os.replace(partial, database)
-    except sqlite3.DatabaseError as error:
-        raise database_error(database, error) from None
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _move_aside(database: Path) -> Path:
-    """Rename a damaged database, with its WAL and shared-memory files, out of the way."""
-    stamp = datetime.now(UTC).strftime(_STAMP)
-    aside = database.with_name(f"{database.stem}-damaged-{stamp}{database.suffix}")
-    for suffix in ("-wal", "-shm", ""):  # the main file last: its name is what drill opens
-        companion = Path(f"{database}{suffix}")
-        if companion.exists():
-            os.replace(companion, f"{aside}{suffix}")
-    return aside
 
 
 def open_existing(path: Path) -> closing[sqlite3.Connection]:

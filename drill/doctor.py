@@ -57,8 +57,14 @@ def check_database(
     `card_keys` are the keys of every card in the loaded decks; `migrations` the names this
     drill knows (the store's, by default).
     """
+    home = _unusable_home(path)
+    if home:
+        return [home]
     if not path.exists():
-        return [Finding("database", Severity.OK, f"{path} does not exist yet (no reviews).")]
+        return [
+            Finding("database", Severity.OK, f"{path} does not exist yet (no reviews)."),
+            *_lost_history(path),
+        ]
     problem = backup.database_problem(path, thorough=True)
     if problem:
         return [
@@ -76,9 +82,54 @@ def check_database(
         migrations = [step.__name__ for step in MIGRATIONS]
     try:
         with backup.open_existing(path) as db:
-            return _schema(db, path, list(migrations)) + _history(db, card_keys)
+            findings = _schema(db, path, list(migrations))
+            if findings[0].severity < Severity.WARNING:
+                findings += _history(db, card_keys)
     except sqlite3.DatabaseError as error:
         return [Finding("database", Severity.ERROR, f"{path}: {error}", "Run drill doctor again.")]
+
+    return findings + _lost_history(path)
+
+
+def _unusable_home(path: Path) -> Finding | None:
+    """The data folder or the database file is something else (DRILL_HOME set to a file,
+    a folder named drill.db): every command that opens the database refuses it."""
+    if path.is_dir():
+        return Finding(
+            "database",
+            Severity.ERROR,
+            f"{path} is a folder, not a database file.",
+            "Move or rename it; drill creates its database there.",
+        )
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists():
+            if folder.is_dir():
+                return None
+            return Finding(
+                "database",
+                Severity.ERROR,
+                f"{folder} is a file, but drill keeps its data in a folder there.",
+                "Point DRILL_HOME at a folder (or move the file away).",
+            )
+    return None
+
+
+def _lost_history(path: Path) -> list[Finding]:
+    """A backup holding more reviews than the database: it was emptied, deleted or
+    replaced, and the backup may be the user's history."""
+    found = backup.richer_backup(path)
+    if found is None:
+        return []
+    copy, copy_reviews, live_reviews = found
+    return [
+        Finding(
+            "database",
+            Severity.WARNING,
+            f"{path} holds {live_reviews} review{'s' * (live_reviews != 1)}, but the backup "
+            f"{copy.path.name} holds {copy_reviews}: history may have been lost.",
+            f"If that history is yours: drill restore {copy.path.name}",
+        )
+    ]
 
 
 def _schema(db: sqlite3.Connection, path: Path, known: list[str]) -> list[Finding]:
@@ -94,6 +145,19 @@ def _schema(db: sqlite3.Connection, path: Path, known: list[str]) -> list[Findin
             )
         ]
     pending = [name for name in known if name not in applied]
+    if not pending:
+        from drill.store import missing_schema
+
+        missing = missing_schema(db)
+        if missing:
+            return [
+                Finding(
+                    "database",
+                    Severity.ERROR,
+                    f"{path} is not a usable drill database (it lacks {missing}).",
+                    "Restore a backup with `drill restore FILE` (see `drill backup --list`).",
+                )
+            ]
     if pending:
         return [
             Finding(

@@ -60,6 +60,14 @@ def get_paths() -> Paths:
     return Paths(data_dir=data, config_dir=config)
 
 
+def pin_home() -> None:
+    """Resolve a relative DRILL_HOME once, at start-up, against the folder drill was started
+    in: every later path means the same place whatever the process does meanwhile."""
+    override = os.environ.get("DRILL_HOME")
+    if override:
+        os.environ["DRILL_HOME"] = os.path.abspath(os.path.expanduser(override))
+
+
 def builtin_decks_dir() -> Path:
     """The decks shipped with drill: inside the installed wheel, or the source checkout."""
     package = Path(__file__).resolve().parent

@@ -25,6 +25,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_stored(record: CardRecord) -> CardRecord:
+    """The record as the store keeps it (times to the millisecond), so the session's copy
+    compares equal to the row it will read back inside its next write."""
+    return CardRecord.from_dict(record.to_dict())
+
+
 @dataclass(frozen=True)
 class Answered:
     card: Card
@@ -159,24 +165,40 @@ class Session:
         typed: str | None = None,
         correct: bool | None = None,
     ) -> Answered:
-        before = self.record_of(card)
-        after = self._as_of_now(self.outcomes(card)[rating])
-        after, became_leech = self._check_leech(before, after)
-        review = Review(
-            key=card.key,
-            reviewed_at=after.last_review or self.clock(),
-            rating=rating,
-            state_before=before.state,
-            state_after=after.state,
-            due_after=after.due or self.clock(),
-            duration_ms=duration_ms,
-            stability=after.stability,
-            difficulty=after.difficulty,
-            seed=seed,
-            answer=typed,
-            correct=correct,
-        )
-        review_id = self.store.record(review, after)
+        loaded = self.record_of(card)
+        shown = self.outcomes(card)[rating]
+        leech = False
+
+        def grade(current: CardRecord) -> tuple[Review, CardRecord]:
+            # `current` is the card's row as of this write: when another session reviewed
+            # the card since this one loaded it, the grade applies to that newer state. The
+            # time is read here, holding the write lock, so log times follow commit order.
+            nonlocal leech
+            now = self.clock()
+            if current == loaded:
+                after = self._as_of_now(shown, now)
+            else:
+                after = self.scheduler.review(current, rating, now)
+            after, leech = self._check_leech(current, after)
+            review = Review(
+                key=card.key,
+                reviewed_at=after.last_review or now,
+                rating=rating,
+                state_before=current.state,
+                state_after=after.state,
+                due_after=after.due or now,
+                duration_ms=duration_ms,
+                stability=after.stability,
+                difficulty=after.difficulty,
+                seed=seed,
+                answer=typed,
+                correct=correct,
+            )
+            return review, after
+
+        review_id, before, after = self.store.record_answer(card.key, grade)
+        after = as_stored(after)
+        became_leech = leech
         self.records[card.key] = after
         self._outcomes.pop(card.key, None)
         self._take(card)
@@ -235,7 +257,7 @@ class Session:
         self.queue = [c for c in self.queue if c.key != card.key]
 
     def _take_back(self, last: Answered) -> None:
-        self.store.undo(last.review_id, self.clock())
+        self.store.undo(last.review_id, self.clock(), key=last.card.key)
         if last.before.reps == 0 and not last.before.suspended:
             self.records.pop(last.card.key, None)
         else:
@@ -253,10 +275,10 @@ class Session:
         else:
             self.records[last.card.key] = last.before
 
-    def _as_of_now(self, outcome: CardRecord) -> CardRecord:
+    def _as_of_now(self, outcome: CardRecord, now: datetime) -> CardRecord:
         """An outcome worked out when the grades were shown, moved to the time of the answer:
         its interval starts when the grade is given, however long the answer was on screen."""
-        now, shown_at = self.clock(), outcome.last_review
+        shown_at = outcome.last_review
         if shown_at is None or outcome.due is None or now <= shown_at:
             return outcome
         return replace(outcome, due=outcome.due + (now - shown_at), last_review=now)

@@ -15,15 +15,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from drill import backup
+from drill.dbfile import (
+    APPLICATION_ID,
+    BUSY_TIMEOUT_MS,
+    NewerDatabase,
+    corrupt,
+    database_error,
+    has_sqlite_header,
+)
 from drill.errors import StoreError
 from drill.model import CardState, Rating
-
-APPLICATION_ID = 0x44524C4C  # "DRLL": marks the file as a drill database
-BUSY_TIMEOUT_MS = 10_000
-_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def to_ms(moment: datetime) -> int:
@@ -217,7 +223,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         _refuse_foreign_file(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(self.path.parent)
         try:
             self.db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
@@ -243,7 +249,7 @@ class Store:
 
         store = cls(path or get_paths().database)
         try:
-            _daily_backup(store)
+            backup.daily_backup(store.path, store.db)
         except BaseException:
             store.close()
             raise
@@ -336,10 +342,26 @@ class Store:
 
     def record(self, review: Review, after: CardRecord) -> int:
         """Append a review and save the card's new state, in one transaction. Returns its id."""
+        review_id, _, _ = self.record_answer(review.key, lambda _current: (review, after))
+        return review_id
+
+    def record_answer(
+        self, key: str, grade: Callable[[CardRecord], tuple[Review, CardRecord]]
+    ) -> tuple[int, CardRecord, CardRecord]:
+        """Record a review computed from the card's current state, read inside the write
+        transaction that records it: `grade(current)` returns the review and the new state.
+
+        So a review made at the same time in another session is built upon, not overwritten:
+        N sessions give the states of the same reviews made one after another.
+        Returns (review id, state before, state after).
+        """
         with self.write() as db:
-            cursor = db.execute(_INSERT_REVIEW, _review_row(review, self.card(review.key)))
+            current = self.card(key)
+            before = current or CardRecord(key=key)
+            review, after = grade(before)
+            cursor = db.execute(_INSERT_REVIEW, _review_row(review, current))
             _put_card(db, after)
-            return int(cursor.lastrowid or 0)
+            return int(cursor.lastrowid or 0), before, after
 
     def record_many(self, reviews: Iterable[tuple[Review, CardRecord]]) -> int:
         """Append many reviews in one transaction, exactly as record() would one at a time.
@@ -363,25 +385,63 @@ class Store:
                     _put_card(db, after)
         return count
 
-    def undo(self, review_id: int, now: datetime) -> str:
-        """Take back a review: its card returns to the state it had before. Returns the key."""
+    def undo(self, review_id: int, now: datetime, key: str | None = None) -> str:
+        """Take back a review: its card returns to the state it had before. Returns the key.
+
+        With `key`, the review must be of that card (after a restore, the same id can belong
+        to another card's review). A review followed by a later one of the same card is
+        refused: undoing it would throw the later review's schedule away.
+        """
         with self.write() as db:
             row = db.execute(
                 "SELECT key, previous FROM review_log WHERE id = ?", (review_id,)
             ).fetchone()
-            if row is None:
-                raise StoreError(f"no review with id {review_id}")
+            if row is None or (key is not None and row[0] != key):
+                raise StoreError(
+                    f"review {review_id}{f' of {key}' if key else ''} is not in {self.path} "
+                    "(was the database restored?); nothing was undone"
+                )
             if db.execute("SELECT 1 FROM undone WHERE review_id = ?", (review_id,)).fetchone():
                 raise StoreError(f"review {review_id} was already undone")
-            key, previous = row
+            later = db.execute(
+                "SELECT 1 FROM review_log r LEFT JOIN undone u ON u.review_id = r.id"
+                " WHERE r.key = ? AND r.id > ? AND u.review_id IS NULL LIMIT 1",
+                (row[0], review_id),
+            ).fetchone()
+            if later:
+                raise StoreError(
+                    f"{row[0]} was reviewed again since (in another session); nothing was undone"
+                )
+            card_key, previous = row
             db.execute(
                 "INSERT INTO undone (review_id, undone_at) VALUES (?, ?)", (review_id, to_ms(now))
             )
             if previous is None:
-                db.execute("DELETE FROM card_state WHERE key = ?", (key,))
+                db.execute("DELETE FROM card_state WHERE key = ?", (card_key,))
             else:
                 _put_card(db, CardRecord.from_dict(json.loads(previous)))
-            return str(key)
+            return str(card_key)
+
+    def check_writable(self) -> None:
+        """Raise StoreError now if a review could not be saved (a read-only file or folder,
+        a full disk), rather than after the user has answered a card.
+
+        Rewriting user_version with its own value is a real write (a page goes to the WAL)
+        that changes nothing drill reads.
+        """
+        try:
+            self.db.execute("BEGIN IMMEDIATE")  # waits out another writer (busy timeout)
+            try:
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                self.db.execute(f"PRAGMA user_version = {int(version)}")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(
+                f"{self.path} cannot be written ({error}); no review would be saved"
+            ) from None
 
     def reviews(self, key: str | None = None, include_undone: bool = False) -> list[Review]:
         """Reviews in time order, of one card or of all."""
@@ -539,26 +599,27 @@ def _put_card(db: sqlite3.Connection, record: CardRecord) -> None:
 
 
 def _refuse_foreign_file(path: Path) -> None:
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb") as handle:
-        header = handle.read(len(_SQLITE_HEADER))
-    if header != _SQLITE_HEADER:
-        raise _corrupt(path, "not an SQLite database")
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a database file; move it away or rename it")
+    try:
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        if not has_sqlite_header(path):
+            raise corrupt(path, "not an SQLite database")
+    except OSError as error:
+        raise StoreError(f"{path}: {error.strerror or error}") from None
 
 
-def database_error(path: Path, error: sqlite3.DatabaseError) -> StoreError:
-    """A clear message for an SQLite error: damage points to the backups, the rest is shown."""
-    if isinstance(error, sqlite3.OperationalError):  # locked, read-only, disk full, no access
-        return StoreError(f"{path}: {error}")
-    return _corrupt(path, error)
-
-
-def _corrupt(path: Path, detail: object) -> StoreError:
-    return StoreError(
-        f"{path} is not a usable drill database ({detail}). It was left untouched; "
-        "restore a backup with `drill restore FILE` or move the file away to start afresh."
-    )
+def _make_folder(folder: Path) -> None:
+    """The data folder, created if missing; a file in its place is one clear error."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise StoreError(
+            f"{folder} is not a folder: drill keeps its database there (check DRILL_HOME)"
+        ) from None
+    except OSError as error:
+        raise StoreError(f"cannot create {folder}: {error.strerror or error}") from None
 
 
 # -- migrations ----------------------------------------------------------------------------
@@ -587,47 +648,132 @@ def pending_migrations(db: sqlite3.Connection) -> list[Migration]:
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the schema up to date, or refuse the file and leave it untouched.
+
+    A file of another program, or of a newer drill, is refused. Pending migrations are
+    rehearsed on a copy in memory first: a database they would fail on is named in one
+    error and left alone, and no backup of it is made (its copies would push good ones
+    out). Last, the schema must hold every table, column, index and trigger this drill uses.
+    """
+    has_tables = _refuse_foreign(db, path)
+    _refuse_newer(db, path)
+    if pending_migrations(db):
+        if has_tables:
+            _rehearse(db, path)
+            _before_migration(path, db)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            _apply(db, pending_migrations(db))  # another process may have just migrated
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    missing = missing_schema(db)
+    if missing:
+        raise corrupt(path, f"it lacks {missing}")
+
+
+def check_upgradable(db: sqlite3.Connection, path: Path) -> None:
+    """What migrate() checks before it changes anything, on a database left as it is
+    (for restore): StoreError naming `path` when drill could not use it."""
+    _refuse_foreign(db, path)
+    _refuse_newer(db, path)
+    _rehearse(db, path)
+
+
+def _refuse_foreign(db: sqlite3.Connection, path: Path) -> bool:
+    """Refuse an SQLite file of another program; returns whether the file has any tables."""
     app_id = db.execute("PRAGMA application_id").fetchone()[0]
     has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
     if app_id != APPLICATION_ID and (app_id != 0 or has_tables):
-        raise _corrupt(path, "an SQLite file of another program")
-    pending = pending_migrations(db)
-    if not pending:
-        return
-    if has_tables:
-        _before_migration(path, db)
-    db.execute("BEGIN IMMEDIATE")
+        raise corrupt(path, "an SQLite file of another program")
+    return has_tables
+
+
+def _apply(db: sqlite3.Connection, steps: Iterable[Migration]) -> None:
+    for step in steps:
+        step(db)
+        db.execute(
+            "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+            (step.__name__, datetime.now(UTC).isoformat(timespec="seconds")),
+        )
+
+
+def _refuse_newer(db: sqlite3.Connection, path: Path) -> None:
+    done = schema_version(db)
+    known = {step.__name__ for step in MIGRATIONS}
+    if any(name not in known for name in done):
+        raise NewerDatabase(
+            path,
+            f"schema version {len(done)}, {done[-1]}; this drill knows up to version "
+            f"{len(MIGRATIONS)}, {MIGRATIONS[-1].__name__}",
+        )
+
+
+def _rehearse(db: sqlite3.Connection, path: Path) -> None:
+    copy = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        pending = pending_migrations(db)  # another process may have just migrated
-        for step in pending:
-            step(db)
-            db.execute(
-                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                (step.__name__, datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-        db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+        db.backup(copy)
+        _apply(copy, pending_migrations(copy))
+        missing = missing_schema(copy)
+    except sqlite3.DatabaseError as error:
+        raise corrupt(path, f"it cannot be upgraded: {error}") from None
+    finally:
+        copy.close()
+    if missing:
+        raise corrupt(path, f"it lacks {missing}")
+
+
+def missing_schema(db: sqlite3.Connection) -> str | None:
+    """The tables, columns, indexes and triggers of the current schema that `db` lacks,
+    named on one line (the first few), or None when it has them all."""
+    missing = _expected_schema(tuple(MIGRATIONS)) - _schema_of(db)
+    gone = {item.split(" ", 1)[1] for item in missing if item.startswith("table ")}
+    # A missing table is named once, not again for each of its columns.
+    missing = sorted(
+        (
+            item
+            for item in missing
+            if item.split(" ", 1)[1].split(".")[0] not in gone or item.startswith("table ")
+        ),
+        key=lambda item: (not item.startswith("table "), item),
+    )
+    if not missing:
+        return None
+    shown = ", ".join(missing[:3])
+    return shown + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+
+
+@cache
+def _expected_schema(steps: tuple[Migration, ...]) -> frozenset[str]:
+    """The schema the migrations build, read from a fresh database in memory (~1 ms), so
+    it never needs writing down twice."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        _apply(db, steps)
+        return _schema_of(db)
+    finally:
+        db.close()
+
+
+def _schema_of(db: sqlite3.Connection) -> frozenset[str]:
+    rows = db.execute(
+        "SELECT m.type, m.name, p.name FROM sqlite_master m"
+        " LEFT JOIN pragma_table_info(m.name) p ON m.type = 'table'"
+        " WHERE m.name NOT LIKE 'sqlite_%'"
+    )
+    items = set()
+    for kind, name, column in rows:
+        items.add(f"{kind} {name}")
+        if column is not None:
+            items.add(f"column {name}.{column}")
+    return frozenset(items)
 
 
 def _before_migration(path: Path, db: sqlite3.Connection) -> None:
-    """Hook for a backup before the schema changes (see drill.backup)."""
-    try:
-        from drill import backup
-    except ImportError:  # pragma: no cover - backup support not installed
-        return
+    """A backup before the schema changes; when it cannot be made, nothing is migrated."""
     backup.before_migration(path, db)
-
-
-def _daily_backup(store: Store) -> None:
-    """Hook for the first-use-of-the-day backup of the user's database (see drill.backup)."""
-    try:
-        from drill import backup
-    except ImportError:  # pragma: no cover - backup support not installed
-        return
-    backup.daily_backup(store.path, store.db)
 
 
 @migration

@@ -7,6 +7,7 @@ wait until a given card is shown, which happens only after the previous answer i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -94,9 +95,11 @@ class StudyProcess:
     def finish(self, keys: str = "") -> tuple[int, str, str]:
         """Type the last keys, close input, and return (exit code, screen, stderr)."""
         assert self.proc.stdin is not None
-        if keys:
-            self.proc.stdin.write(keys.encode("utf-8"))
-        self.proc.stdin.close()
+        # A session that ran out of cards has ended by itself and reads no more keys.
+        with contextlib.suppress(BrokenPipeError):
+            if keys:
+                self.proc.stdin.write(keys.encode("utf-8"))
+            self.proc.stdin.close()
         self.proc.wait(timeout=WAIT_SECONDS)
         self._reader.join(timeout=WAIT_SECONDS)
         while not self._lines.empty():

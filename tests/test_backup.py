@@ -12,10 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from drill import backup
-from drill.backup import KEEP, Reason, daily_backup, list_backups, make_backup, restore
+from drill.backup import KEEP, Reason, daily_backup, list_backups, make_backup
 from drill.cli import app
 from drill.errors import StoreError
 from drill.model import CardState, Rating
+from drill.restore import restore
 from drill.store import CardRecord, Review, Store
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

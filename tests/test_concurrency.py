@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
 from study_process import ANSWER, StudyProcess, drill_env, integrity, logged_keys, write_deck
 
 from drill.backup import list_backups
@@ -132,3 +133,51 @@ def test_two_processes_upgrading_one_old_database(drill_home, tmp_path):
     assert applied == [step.__name__ for step in MIGRATIONS]
     assert logged_keys(database) == ["d/a"]
     assert any(copy.reason == "before-migration" for copy in list_backups(drill_home / "backups"))
+
+
+def test_four_sessions_on_the_same_cards_give_the_replayed_schedule(drill_home, tmp_path):
+    """Each answer is computed from the card's row inside the transaction that records it,
+    so four sessions answering the same 20 cards at once leave every card as if its
+    reviews had been made one after another (they each ended with reps=1 before)."""
+    from drill.config import load_config
+    from drill.model import Rating
+    from drill.scheduler import Scheduler
+    from drill.store import CardRecord
+
+    cards = 20
+    folder = tmp_path / "decks"
+    keys = write_deck(folder, "d", cards)
+    with Store(drill_home / "drill.db"):
+        pass
+    grades = "3432"  # each session its own grade: easy moves a card to review at once
+    sessions = [StudyProcess(drill_home, folder, "d", "--new", str(cards)) for _ in grades]
+    for session in sessions:
+        session.wait_for_card(keys[0])
+    for session, grade in zip(sessions, grades, strict=True):
+        session.type(f"\n{grade}\n" * cards)
+    for session in sessions:
+        code, screen, stderr = session.finish("q\n")
+        assert code == 0, stderr
+        assert "error" not in (screen + stderr).lower()
+
+    database = drill_home / "drill.db"
+    assert integrity(database) == "ok"
+    scheduler = Scheduler(load_config())
+    with Store(database) as store:
+        assert len(store.reviews()) == cards * len(grades)
+        for key in keys:
+            replayed = CardRecord(key)
+            for review in sorted(store.reviews(key), key=lambda review: review.id):
+                replayed = scheduler.review(replayed, Rating(review.rating), review.reviewed_at)
+            stored = store.card(key)
+            assert stored is not None and stored.reps == len(grades)
+            assert (stored.state, stored.step, stored.reps, stored.lapses) == (
+                replayed.state,
+                replayed.step,
+                replayed.reps,
+                replayed.lapses,
+            )
+            assert stored.stability == pytest.approx(replayed.stability, rel=1e-12)
+            assert stored.difficulty == pytest.approx(replayed.difficulty, rel=1e-12)
+            # Times are kept to the millisecond: the replay rounds at another point.
+            assert abs((stored.due - replayed.due).total_seconds()) <= 0.002

@@ -159,7 +159,25 @@ def test_a_failing_migration_changes_nothing(tmp_path, monkeypatch):
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, m999_broken])
-    with pytest.raises(StoreError, match="disk I/O error"):
+    with pytest.raises(StoreError, match="cannot be upgraded: disk I/O error"):
+        Store(path)
+    assert table_rows(path, "migrations") == [("m001_initial", "2026-01-01T09:00:00+00:00")]
+    assert {table: table_rows(path, table) for table in before} == before
+    # Found in the rehearsal on a copy: no backup of a database that cannot be upgraded.
+    assert list_backups(tmp_path / "backups") == []
+
+
+def test_a_migration_failing_only_on_the_real_file_is_rolled_back(tmp_path, monkeypatch):
+    path = first_release_database(tmp_path / "drill.db")
+    before = {table: table_rows(path, table) for table in ("review_log", "card_state")}
+
+    def m999_disk_full(db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM card_state")
+        if db.execute("PRAGMA database_list").fetchone()[2]:  # a file, not the rehearsal
+            raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, m999_disk_full])
+    with pytest.raises(StoreError, match="disk is full"):
         Store(path)
     assert table_rows(path, "migrations") == [("m001_initial", "2026-01-01T09:00:00+00:00")]
     assert {table: table_rows(path, table) for table in before} == before

@@ -72,6 +72,9 @@ def _command_name(args: Sequence[str]) -> str | None:
 
 
 def main() -> None:
+    from drill.paths import pin_home
+
+    pin_home()
     load_commands(sys.argv[1:])
     _app_module.app()
 

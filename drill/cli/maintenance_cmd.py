@@ -60,10 +60,11 @@ def restore(
     """Replace the database with a backup; the current one is backed up first."""
     from drill import backup
     from drill.paths import get_paths
+    from drill.restore import restore as restore_backup
 
     paths = get_paths()
     source = backup.find_backup(file, paths.backups)
-    restored = backup.restore(source, paths.database)
+    restored = restore_backup(source, paths.database)
     if restored.safety_copy:
         typer.echo(f"Saved the database as it was to {restored.safety_copy.path}")
     if restored.moved_aside:

@@ -134,4 +134,5 @@ def _recording(record: bool, collection, cards: list) -> Iterator:
     from drill.session import Session
 
     with open_store(collection) as store:
+        store.check_writable()  # said before the first question, not after an answer
         yield Session(store, cards, load_config())

@@ -51,6 +51,7 @@ def study(
             text = next_due_text(summary.remaining, summary.next_due, utc_now())
             typer.echo(f"Nothing is due now{held}. {text}")
             return
+        store.check_writable()  # a read-only file or a full disk, said before the first card
         summary = StudyScreen(session, console, Keys()).run()
         render_summary(summary, console, utc_now())
 
