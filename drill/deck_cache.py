@@ -335,9 +335,14 @@ def _card(deck_id: str, fields: list[Any]) -> Card:
 
 
 def _same(cached: CachedDeck | None, deck: Deck) -> bool:
-    """Equal decks, card positions included (dataclass equality leaves them out)."""
+    """Equal decks, card positions and param types included: dataclass equality leaves
+    positions out, and takes 2.0 for 2 and True for 1, which generators do not."""
     return (
         cached is not None
         and cached.deck == deck
-        and [card.line for card in cached.deck.cards] == [card.line for card in deck.cards]
+        and [_exact(card) for card in cached.deck.cards] == [_exact(card) for card in deck.cards]
     )
+
+
+def _exact(card: Card) -> tuple[int | None, str]:
+    return card.line, repr(dict(card.params))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,19 @@ _SYNONYMS = {
 }
 # Ids appear in card keys (`deck/card`), on the command line and in Anki: keep them plain.
 _ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# Control characters (Unicode category Cc: C0, DEL, C1) but tab and newline. YAML escapes
+# such as "\e[2J" put them in a value; printed, they would drive the user's terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class DeckChecker:
     """Walks one file's YAML tree, building the deck and recording every problem on the way."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, check_params: bool = False) -> None:
+        """With `check_params` (drill lint), compute cards' params are checked against their
+        generator too: that imports the generator modules, and numpy, which loading avoids."""
         self.path = path
+        self.check_params = check_params
         self.errors: list[DeckError] = []
         self.id_node: Node | None = None
         self.card_lines: dict[str, int] = {}  # card id -> line, for duplicates and renames
@@ -171,7 +177,7 @@ class DeckChecker:
             self.error(fields["a"], message, label)
         q = self.text(fields.get("q"), "q", label, optional=True)
         generator = self.generator(self.require(fields, "generator", node, label), label)
-        params = self.params(fields.get("params"), label)
+        params = self.params(fields.get("params"), label, generator)
         return {"q": q or "", "generator": generator, "params": params}
 
     def generator(self, node: Node | None, label: str) -> str | None:
@@ -184,7 +190,7 @@ class DeckChecker:
             return None
         return name
 
-    def params(self, node: Node | None, label: str) -> dict[str, Any]:
+    def params(self, node: Node | None, label: str, generator: str | None) -> dict[str, Any]:
         if node is None or node.is_null:
             return {}
         if node.kind is not Kind.MAPPING:
@@ -193,18 +199,39 @@ class DeckChecker:
             )
             return {}
         params: dict[str, Any] = {}
+        seen: set[str] = set()
         for key, value in node.pairs:
             if key.kind is not Kind.SCALAR or key.tag != STR:
                 self.error(key, "param names must be plain names", label)
                 continue
-            if key.value in params:
-                self.error(key, f"duplicate param {key.value!r}", label)
+            name = key.value
+            if name in seen:
+                self.error(key, f"duplicate param {name!r}", label)
+                continue
+            seen.add(name)
+            if not self.plain_text(key, "param name", label):
                 continue
             try:
-                params[key.value] = to_python(value)
+                python = to_python(value)
             except ValueError as error:
-                self.error(value, f"param {key.value!r}: {error}", label)
+                self.error(value, f"param {name!r}: {error}", label)
+                continue
+            if any(not self.plain_text(item, f"param {name!r}", label) for item in _scalars(value)):
+                continue
+            params[name] = python
+            if self.check_params and generator is not None:
+                self.generator_param(generator, key, value, python, label)
         return params
+
+    def generator_param(
+        self, generator: str, key: Node, value: Node, python: Any, label: str
+    ) -> None:
+        from drill.exercises.registry import accepted_params, param_problem
+
+        problem = param_problem(generator, key.value, python)
+        if problem:
+            # An unknown name is placed at the name, a wrong value at the value.
+            self.error(value if key.value in accepted_params(generator) else key, problem, label)
 
     def was(self, node: Node | None, label: str) -> tuple[str, ...]:
         """Old ids of a renamed card; `was: old-id` or `was: [old-a, old-b]`."""
@@ -273,6 +300,8 @@ class DeckChecker:
         if node.kind is not Kind.SCALAR:
             self.error(node, f"{name!r} must be text, not a {node.kind}", card)
             return None
+        if not self.plain_text(node, repr(name), card):
+            return None
         if node.is_null or not node.value.strip():
             if not optional:
                 self.error(node, f"{name!r} is empty", card)
@@ -284,7 +313,7 @@ class DeckChecker:
         value = self.text(node, key, card)
         if node is None or value is None:
             return None
-        if not _ID.fullmatch(value) or len(value) > MAX_ID_LENGTH:
+        if not is_valid_id(value):
             message = (
                 f"invalid {what} {value!r}: use lowercase letters, digits, '-' and '_' "
                 f"(at most {MAX_ID_LENGTH}, starting with a letter or digit)"
@@ -301,6 +330,8 @@ class DeckChecker:
             return ()
         tags = []
         for item in node.items:
+            if item.kind is Kind.SCALAR and not self.plain_text(item, "'tags'", card):
+                continue
             if item.kind is not Kind.SCALAR or item.tag != STR or not item.value.strip():
                 shown = repr(item.value or "null") if item.kind is Kind.SCALAR else f"a {item.kind}"
                 self.error(item, f"tags must be strings, not {shown}", card)
@@ -312,6 +343,26 @@ class DeckChecker:
                 tags.append(item.value)
         return tuple(tags)
 
+    def plain_text(self, node: Node, field: str, card: str | None) -> bool:
+        """False, with an error naming `field`, when the scalar holds a control character."""
+        bad = _CONTROL.search(node.value)
+        if bad:
+            code = f"U+{ord(bad.group()):04X}"
+            message = f"{field} contains control character {code}; only tab and newline are allowed"
+            self.error(node, message, card)
+        return bad is None
+
+
+def _scalars(node: Node) -> Iterator[Node]:
+    """Every scalar in a value, mapping keys included (depth is bounded by the reader)."""
+    if node.kind is Kind.SCALAR:
+        yield node
+    for item in node.items:
+        yield from _scalars(item)
+    for key, value in node.pairs:
+        yield from _scalars(key)
+        yield from _scalars(value)
+
 
 def _card_label(node: Node, number: int) -> str:
     """How errors name a card: its id as written, or its position when it has none."""
@@ -322,9 +373,17 @@ def _card_label(node: Node, number: int) -> str:
     return f"#{number}"
 
 
+def is_valid_id(value: str) -> bool:
+    """Whether `value` may be a deck or card id; such an id is also a plain file name."""
+    return _ID.fullmatch(value) is not None and len(value) <= MAX_ID_LENGTH
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     choices = list(choices)
     close = difflib.get_close_matches(name, choices, n=1)
+    if not close and len(name) >= 3:
+        # Abbreviations are too short for difflib's ratio: 'desc' for 'description'.
+        close = [choice for choice in choices if choice.startswith(name)][:1]
     if not close and _SYNONYMS.get(name) in choices:
         close = [_SYNONYMS[name]]
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from drill.deck_cache import DeckCache, Position, stamp_file
 from drill.deck_limits import MAX_DECK_BYTES
-from drill.errors import DeckError, DrillError, UnknownCard, UnknownDeck
+from drill.errors import DeckError, UnknownCard, UnknownDeck
 from drill.model import Card, Deck
 from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
 
@@ -29,7 +29,6 @@ __all__ = [
     "MAX_DECK_BYTES",
     "Collection",
     "check_deck",
-    "check_generator_params",
     "deck_files",
     "default_sources",
     "load_collection",
@@ -59,7 +58,7 @@ class _Checked:
     id_node: Node | Position | None = None  # where the deck id is, to place duplicate-id errors
 
 
-def _check(path: Path, max_bytes: int) -> _Checked:
+def _check(path: Path, max_bytes: int, check_params: bool = False) -> _Checked:
     from drill.deck_check import DeckChecker
     from drill.deck_yaml import read_tree
 
@@ -67,7 +66,7 @@ def _check(path: Path, max_bytes: int) -> _Checked:
         root = read_tree(path, max_bytes)
     except DeckError as error:
         return _Checked(None, [error])
-    checker = DeckChecker(path)
+    checker = DeckChecker(path, check_params)
     deck = checker.deck(root)
     errors = sorted(checker.errors, key=lambda e: (e.line or 0, e.column or 0))
     return _Checked(deck if not errors else None, errors, checker.id_node)
@@ -202,12 +201,18 @@ class Collection:
 
 
 def load_sources(
-    sources: Iterable[Path], max_bytes: int = MAX_DECK_BYTES, cache: DeckCache | None = None
+    sources: Iterable[Path],
+    max_bytes: int = MAX_DECK_BYTES,
+    cache: DeckCache | None = None,
+    check_params: bool = False,
 ) -> Collection:
     """Every deck in `sources` (files or folders); bad files and paths become errors.
 
     Two files claiming one deck id: the first keeps it, the second is an error naming both.
     With a `cache`, a file unchanged since it was last parsed is not parsed again.
+    With `check_params` (drill lint), compute cards' params are checked against their
+    generator as well (this imports numpy); every file is then parsed, since the cache's
+    entries were checked without it and would hide those errors.
     """
     collection = Collection()
     seen: set[Path] = set()
@@ -219,7 +224,12 @@ def load_sources(
             collection.errors.append(error)
             continue
         for file in files:
-            checked = _check_cached(file, max_bytes, cache) if cache else _check(file, max_bytes)
+            if check_params:
+                checked = _check(file, max_bytes, check_params=True)
+            elif cache:
+                checked = _check_cached(file, max_bytes, cache)
+            else:
+                checked = _check(file, max_bytes)
             collection.errors += checked.errors
             deck = checked.deck
             if deck is None:
@@ -250,24 +260,6 @@ def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | Position | None) ->
     line, column = (id_node.line, id_node.column) if id_node else (None, None)
     message = f"deck id {deck.id!r} is already used by {first.path}"
     return DeckError(message, str(deck.path), line, column)
-
-
-def check_generator_params(deck: Deck) -> list[DeckError]:
-    """Errors for compute cards whose params their generator does not accept.
-
-    Kept out of the loader: it imports the generator modules, and so numpy.
-    """
-    from drill.exercises.registry import check_params
-
-    errors = []
-    for card in deck.cards:
-        if card.generator is None:
-            continue
-        try:
-            check_params(card.generator, card.params)
-        except DrillError as error:
-            errors.append(DeckError(str(error), str(deck.path), card.line, None, card.id))
-    return errors
 
 
 def load_collection(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> Collection:

@@ -232,9 +232,11 @@ def test_deck_shaped_yaml_gives_a_deck_or_only_deck_errors(tmp_path, document):
 # Round trip: any valid deck written as YAML loads back equal
 
 _ids = st.from_regex(r"[a-z0-9][a-z0-9_-]{0,15}", fullmatch=True)
-# No U+0085: PyYAML's emitter folds it in single-quoted scalars (a dumper bug, not ours).
+# No control characters but tab and newline: decks refuse them (they drive terminals).
 _text = st.text(
-    st.characters(codec="utf-8", exclude_characters="\x85"), min_size=1, max_size=40
+    st.characters(codec="utf-8", exclude_categories=["Cc"], include_characters="\t\n"),
+    min_size=1,
+    max_size=40,
 ).filter(lambda s: s.strip())
 _tags = st.lists(
     st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), max_size=3, unique=True

@@ -214,7 +214,7 @@ def test_lint_checks_compute_card_params(tmp_path):
     )
     result = run("lint", str(tmp_path))
     assert result.exit_code == 1
-    assert "compute.yaml:4: card 'mlp': generator 'mlp-backward' has no param 'activaton'" in (
+    assert "compute.yaml:7:14: card 'mlp': generator 'mlp-backward' has no param 'activaton'" in (
         result.output
     )
     assert "did you mean 'activation'?" in result.output

@@ -30,13 +30,11 @@ PathsArgument = Annotated[
 def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
     """Check deck files and report every error as path:line:column; exit 1 if any."""
     from drill.config import load_config
-    from drill.decks import check_generator_params, default_sources, load_sources
+    from drill.decks import default_sources, load_sources
 
     extra = decks or []
     sources = [*paths, *extra] if paths else default_sources(extra)
-    collection = load_sources(sources, load_config().max_deck_bytes)
-    for deck in collection.decks:
-        collection.errors += check_generator_params(deck)
+    collection = load_sources(sources, load_config().max_deck_bytes, check_params=True)
     for error in collection.errors:
         typer.echo(str(error))
     if collection.errors:

@@ -101,16 +101,47 @@ def accepted_params(name: str) -> Mapping[str, tuple[Any, ...]]:
 
 
 def check_params(name: str, params: Mapping[str, Any]) -> None:
-    allowed = accepted_params(name)
+    """Raise BadParams for the first param generator `name` does not accept."""
     for key, value in params.items():
-        if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise BadParams(f"generator {name!r} has no param {key!r}{hint}")
-        choices = allowed[key]
-        if choices and value not in choices:
-            shown = ", ".join(map(str, choices))
-            raise BadParams(f"generator {name!r}: {key} must be one of {shown}, not {value!r}")
+        problem = param_problem(name, key, value)
+        if problem:
+            raise BadParams(problem)
+
+
+def param_problem(name: str, key: str, value: Any) -> str | None:
+    """Why generator `name` does not accept `key: value`, or None when it does."""
+    allowed = accepted_params(name)
+    if key not in allowed:
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"generator {name!r} has no param {key!r}{hint}"
+    choices = allowed[key]
+    # The type must match too: 2.0 == 2 and True == 1, but a generator handed 2.0 for a
+    # size fails with a TypeError deep inside numpy.
+    if not choices or any(type(value) is type(c) and value == c for c in choices):
+        return None
+    return f"generator {name!r}: param {key!r} must be {_expected(choices)}, not {_yaml(value)}"
+
+
+_KINDS = {int: "an integer", float: "a number", str: "text"}
+
+
+def _expected(choices: tuple[Any, ...]) -> str:
+    """`an integer (1, 2 or 3)`, `true or false`, `one of relu, 0.5` (mixed types)."""
+    kinds = {type(choice) for choice in choices}
+    if kinds == {bool}:
+        return "true or false"
+    shown = [_yaml(c) if not isinstance(c, str) else c for c in choices]
+    alternatives = ", ".join(shown[:-1]) + f" or {shown[-1]}" if len(shown) > 1 else shown[0]
+    kind = _KINDS.get(kinds.pop()) if len(kinds) == 1 else None
+    return f"{kind} ({alternatives})" if kind else f"one of {', '.join(shown)}"
+
+
+def _yaml(value: Any) -> str:
+    """A value as a deck writes it: true, null, 2.0; text quoted, so '2' is not 2."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else repr(value)
 
 
 def make(
