@@ -3,12 +3,14 @@
 The new decks go to the user's decks folder, one `<deck id>.yaml` each. Nothing is
 written until the whole input has been read and every deck has passed the same checks
 `drill lint` runs; an existing deck file, or a deck id drill already knows, is refused.
+Deck ids come from the file, so each is checked before any path is made from it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
+import os
 import re
 import tempfile
 import unicodedata
@@ -18,16 +20,22 @@ from typing import Any
 
 import yaml
 
-from drill.ankitext import AnkiText, Row, RowError, read_anki_text
-from drill.deck_check import MAX_ID_LENGTH
+from drill.ankitext import AnkiText, Row, RowError, parse_anki_text
+from drill.deck_check import MAX_ID_LENGTH, is_valid_id
+from drill.deck_limits import MAX_DECK_BYTES
 from drill.errors import DeckError, DrillError
-from drill.fileio import atomic_write
+from drill.fileio import atomic_write, read_limited
 from drill.htmltext import html_to_markdown
 from drill.model import Card, Deck
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _CARD_ID_WORDS = 6
 _CARD_ID_CHARS = 40
+# A text file becomes one deck, whose YAML is larger than the text: a text file above the
+# deck limit could never be imported. A JSON export holds any number of decks; this many
+# deck limits bound it, so that a huge file is refused before it is read.
+_JSON_LIMIT_IN_DECKS = 8
+_SHOWN_ID_CHARS = 40
 
 
 class ImportFailed(DrillError):
@@ -37,13 +45,23 @@ class ImportFailed(DrillError):
 # Reading
 
 
-def read_import(path: Path, deck_id: str | None = None, title: str | None = None) -> list[Deck]:
-    """The decks in a file, by suffix: .json from `drill export`, else Anki-style text."""
+def read_import(
+    path: Path,
+    deck_id: str | None = None,
+    title: str | None = None,
+    max_bytes: int = MAX_DECK_BYTES,
+) -> list[Deck]:
+    """The decks in a file, by suffix: .json from `drill export`, else Anki-style text.
+
+    `max_bytes` is the deck size limit; the file's size is checked before it is read.
+    """
     try:
         if path.suffix.lower() == ".json":
-            return _rename(_read_json(path), deck_id, title)
+            return _rename(_read_json(path, max_bytes * _JSON_LIMIT_IN_DECKS), deck_id, title)
         if path.suffix.lower() in TEXT_SUFFIXES:
-            return [_deck_from_text(read_anki_text(path), path, deck_id, title)]
+            data = read_limited(path, max_bytes, "deck files")
+            text = parse_anki_text(data.decode("utf-8-sig"), path.suffix)
+            return [_deck_from_text(text, path, deck_id, title)]
     except RowError as error:
         raise ImportFailed(f"{path}:{error.line}: {_row(error)}{error.message}") from None
     except UnicodeDecodeError as error:
@@ -58,11 +76,12 @@ def _row(error: RowError) -> str:
     return f"row {error.row}: " if error.row is not None else ""
 
 
-def _read_json(path: Path) -> list[Deck]:
+def _read_json(path: Path, max_bytes: int) -> list[Deck]:
     from drill.export.jsonfmt import parse_json
 
+    text = read_limited(path, max_bytes, "JSON imports").decode("utf-8")
     try:
-        return parse_json(path.read_text(encoding="utf-8"))
+        return parse_json(text)
     except ValueError as error:
         raise ImportFailed(f"{path}: {error}") from None
 
@@ -187,22 +206,64 @@ _DeckDumper.add_representer(list, _represent_list)
 
 
 def import_decks(
-    decks: Sequence[Deck], folder: Path, known_ids: Collection[str], source: Path
+    decks: Sequence[Deck],
+    folder: Path,
+    known_ids: Collection[str],
+    source: Path,
+    max_bytes: int = MAX_DECK_BYTES,
 ) -> list[Deck]:
     """Check every deck, then write each to `folder/<id>.yaml`; all or nothing.
 
     Returns the decks as written, each with its new path.
     """
+    for deck in decks:
+        _check_id(deck.id, source)  # before any path is made from it
     _refuse_clashes(decks, folder, known_ids)
     texts = [deck_yaml(deck, source.name) for deck in decks]
-    checked = [_checked(deck, text, source) for deck, text in zip(decks, texts, strict=True)]
-    folder.mkdir(parents=True, exist_ok=True)
+    checked = [
+        _checked(deck, text, source, max_bytes) for deck, text in zip(decks, texts, strict=True)
+    ]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ImportFailed(f"cannot create folder {folder}: {error.strerror or error}") from None
     written: list[Deck] = []
-    for deck, text in zip(checked, texts, strict=True):
-        path = folder / f"{deck.id}.yaml"
-        atomic_write(path, text)
-        written.append(dataclasses.replace(deck, path=path))
+    try:
+        for deck, text in zip(checked, texts, strict=True):
+            path = _deck_path(folder, deck.id)
+            atomic_write(path, text)
+            written.append(dataclasses.replace(deck, path=path))
+    except DrillError:
+        for deck in written:  # files this call created, so nothing else is lost
+            if deck.path is not None:
+                deck.path.unlink(missing_ok=True)
+        raise
     return written
+
+
+def _check_id(deck_id: object, source: Path) -> None:
+    """Refuse an id that could not name a deck file: it would lead out of the decks folder,
+    or fail to be a file name at all (a '/', 300 characters)."""
+    if not isinstance(deck_id, str):
+        raise ImportFailed(f"{source}: a deck id must be text, not {type(deck_id).__name__}")
+    if not is_valid_id(deck_id):
+        shown = _shorten(deck_id)
+        raise ImportFailed(
+            f"{source}: deck {shown!r}: invalid deck id {shown!r}: use lowercase letters, "
+            f"digits, '-' and '_' (at most {MAX_ID_LENGTH}, starting with a letter or digit)"
+        )
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _SHOWN_ID_CHARS else text[: _SHOWN_ID_CHARS - 1] + "…"
+
+
+def _deck_path(folder: Path, deck_id: str) -> Path:
+    """`folder/<id>.yaml` for a valid id, checked to be inside `folder` all the same."""
+    path = folder / f"{deck_id}.yaml"
+    if path.resolve().parent != folder.resolve():
+        raise ImportFailed(f"{path} is outside {folder} (a symbolic link?); choose another --id")
+    return path
 
 
 def _refuse_clashes(decks: Sequence[Deck], folder: Path, known_ids: Collection[str]) -> None:
@@ -213,19 +274,21 @@ def _refuse_clashes(decks: Sequence[Deck], folder: Path, known_ids: Collection[s
         seen.add(deck.id)
         for suffix in (".yaml", ".yml"):
             path = folder / f"{deck.id}{suffix}"
-            if path.exists():
+            if os.path.lexists(path):  # a dangling symbolic link too: it leads elsewhere
                 raise ImportFailed(f"{path} already exists (choose another --id)")
 
 
-def _checked(deck: Deck, text: str, source: Path) -> Deck:
+def _checked(deck: Deck, text: str, source: Path, max_bytes: int) -> Deck:
     """The deck as `drill lint` reads it back from `text`; its first problem is an error."""
     from drill.decks import load_deck
 
-    with tempfile.TemporaryDirectory(prefix="drill-import-") as folder:
-        path = Path(folder) / f"{deck.id}.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            return load_deck(path)
-        except DeckError as error:
-            card = f"card {error.card!r}: " if error.card else ""
-            raise ImportFailed(f"{source}: deck {deck.id!r}: {card}{error.message}") from None
+    try:
+        with tempfile.TemporaryDirectory(prefix="drill-import-") as folder:
+            path = Path(folder) / f"{deck.id}.yaml"  # the id was checked: a plain file name
+            path.write_text(text, encoding="utf-8")
+            return load_deck(path, max_bytes)
+    except DeckError as error:
+        card = f"card {error.card!r}: " if error.card else ""
+        raise ImportFailed(f"{source}: deck {deck.id!r}: {card}{error.message}") from None
+    except OSError as error:
+        raise ImportFailed(f"cannot check deck {deck.id!r}: {error.strerror or error}") from None

@@ -99,12 +99,15 @@ def import_file(
     extra: DecksOption = None,
 ) -> None:
     """Import decks into your decks folder as YAML; nothing is written if any row is bad."""
+    from drill.config import load_config
     from drill.importer import import_decks, read_import
     from drill.paths import get_paths
 
-    decks = read_import(file, deck_id, title)
-    known = {deck.id for deck in load_decks(extra).decks}
-    for deck in import_decks(decks, get_paths().user_decks, known, file):
+    config = load_config()
+    decks = read_import(file, deck_id, title, config.max_deck_bytes)
+    known = {deck.id for deck in load_decks(extra, config).decks}
+    folder = get_paths().user_decks
+    for deck in import_decks(decks, folder, known, file, config.max_deck_bytes):
         typer.echo(f"Imported {_count(len(deck.cards), 'card')} as deck {deck.id!r}: {deck.path}")
 
 

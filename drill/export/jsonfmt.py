@@ -17,6 +17,9 @@ from drill.model import Deck
 
 FORMAT = "drill-decks"
 VERSION = 1
+# Longer numerals are refused, as in deck files: no field needs one, and int() on thousands
+# of digits is slow (Python refuses it past 4300 digits, in words meant for programmers).
+_MAX_NUMBER_CHARS = 100
 
 
 def render_json(decks: Sequence[Deck]) -> str:
@@ -26,10 +29,19 @@ def render_json(decks: Sequence[Deck]) -> str:
 
 def parse_json(text: str) -> list[Deck]:
     """The decks of a document written by `render_json`. Raises ValueError with the reason."""
+    # Deck files nest at most MAX_DEPTH levels; the document and its list of decks add two.
+    from drill.deck_yaml import MAX_DEPTH
+
+    max_depth = MAX_DEPTH + 2
+    too_deep = f"lists and objects nest too deeply (at most {max_depth} levels)"
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_number(int), parse_float=_number(float))
     except json.JSONDecodeError as error:
         raise ValueError(f"line {error.lineno}: not valid JSON ({error.msg})") from None
+    except RecursionError:
+        raise ValueError(too_deep) from None
+    if _nested_deeper(document, max_depth):
+        raise ValueError(too_deep)  # before YAML, whose writer would recurse that deep
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'not a drill export (expected "format": "{FORMAT}")')
     if document.get("version") != VERSION:
@@ -40,10 +52,39 @@ def parse_json(text: str) -> list[Deck]:
     return [_deck(data, number) for number, data in enumerate(decks, start=1)]
 
 
+def _number(kind: type[int] | type[float]) -> Any:
+    def parse(numeral: str) -> int | float:
+        if len(numeral) > _MAX_NUMBER_CHARS:
+            raise ValueError(
+                f"a number of {len(numeral)} characters is too long (at most {_MAX_NUMBER_CHARS})"
+            )
+        return kind(numeral)
+
+    return parse
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether lists and objects in `value` nest more than `limit` levels; no recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
 def _deck(data: Any, number: int) -> Deck:
     where = f"deck {number}"
     if not isinstance(data, dict):
         raise ValueError(f"{where}: expected an object")
+    if "id" in data and not isinstance(data["id"], str):
+        shown = repr(data["id"])
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        raise ValueError(f'{where}: "id" must be text, not {shown}')
     if isinstance(data.get("id"), str):
         where = f"deck {data['id']!r}"
     cards = data.get("cards")
