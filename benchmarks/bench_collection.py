@@ -28,12 +28,12 @@ from pathlib import Path
 
 import yaml
 
-from drill.config import load_config
-from drill.deck_cache import DeckCache
-from drill.decks import deck_files, load_collection, load_sources
+from drill.decks.cache import DeckCache
+from drill.decks.loader import deck_files, load_collection, load_sources
+from drill.home.config import load_config
 from drill.model import Rating
-from drill.session import Session
-from drill.store import Store
+from drill.review.session import Session
+from drill.review.store import Store
 
 MIB = 1024 * 1024
 SMALL = "drill due, built-in decks only"

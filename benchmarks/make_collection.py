@@ -29,7 +29,7 @@ import yaml
 
 from drill.exercises.registry import GENERATORS
 from drill.model import CardState, Rating
-from drill.store import CardRecord, Review, Store
+from drill.review.store import CardRecord, Review, Store
 
 DAY_MS = 86_400_000
 HISTORY_DAYS = 3 * 365

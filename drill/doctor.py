@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 
-from drill import backup
-from drill.decks import Collection
+from drill.decks.loader import Collection
 from drill.errors import ConfigError, DeckError
+from drill.review import backup
 
 ORPHANS_SHOWN = 5
 BACKUP_LAG = timedelta(days=2)
@@ -77,7 +77,7 @@ def check_database(
             )
         ]
     if migrations is None:
-        from drill.store import MIGRATIONS
+        from drill.review.store import MIGRATIONS
 
         migrations = [step.__name__ for step in MIGRATIONS]
     try:
@@ -146,7 +146,7 @@ def _schema(db: sqlite3.Connection, path: Path, known: list[str]) -> list[Findin
         ]
     pending = [name for name in known if name not in applied]
     if not pending:
-        from drill.store import missing_schema
+        from drill.review.store import missing_schema
 
         missing = missing_schema(db)
         if missing:
@@ -238,7 +238,7 @@ def check_decks(collection: Collection) -> list[Finding]:
 
 
 def check_config(path: Path) -> list[Finding]:
-    from drill.config import load_config
+    from drill.home.config import load_config
 
     try:
         load_config(path)

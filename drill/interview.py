@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import random
 
     from drill.exercises.base import Exercise
-    from drill.session import Session
+    from drill.review.session import Session
 
 INTERVIEW_TAG = "interview"
 WEAKEST = 3

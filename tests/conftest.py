@@ -17,7 +17,7 @@ def drill_home(tmp_path, monkeypatch):
 @pytest.fixture
 def store(tmp_path):
     """A fresh database; a test module may define its own `store` to fill it."""
-    from drill.store import Store
+    from drill.review.store import Store
 
     with Store(tmp_path / "drill.db") as store:
         yield store

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import Card
-from drill.session import Session
-from drill.store import CardRecord, Store, _put_card
+from drill.review.session import Session
+from drill.review.store import CardRecord, Store, _put_card
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from drill import backup
-from drill.backup import KEEP, Reason, daily_backup, list_backups, make_backup
 from drill.cli import app
 from drill.errors import StoreError
 from drill.model import CardState, Rating
-from drill.restore import restore
-from drill.store import CardRecord, Review, Store
+from drill.review import backup
+from drill.review.backup import KEEP, Reason, daily_backup, list_backups, make_backup
+from drill.review.restore import restore
+from drill.review.store import CardRecord, Review, Store
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -230,7 +230,7 @@ def test_restore_over_a_damaged_database_moves_it_aside(drill_home, tmp_path):
 def test_restore_without_a_database_and_of_an_old_schema(tmp_path):
     old = tmp_path / "old.db"
     db = sqlite3.connect(old, isolation_level=None)
-    from drill.store import APPLICATION_ID, m001_initial
+    from drill.review.store import APPLICATION_ID, m001_initial
 
     m001_initial(db)
     db.execute("INSERT INTO migrations VALUES ('m001_initial', '2026-01-01T00:00:00+00:00')")

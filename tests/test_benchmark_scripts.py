@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from drill.decks import load_sources
-from drill.store import Store
+from drill.decks.loader import load_sources
+from drill.review.store import Store
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 

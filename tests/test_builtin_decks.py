@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from drill.decks import check_deck, load_collection
+from drill.decks.loader import check_deck, load_collection
+from drill.home.paths import builtin_decks_dir
 from drill.model import CardType
-from drill.paths import builtin_decks_dir
 
 MAX_ANSWER_WORDS = 120  # longer answers should be split into several cards
 MIN_DECKS = 14

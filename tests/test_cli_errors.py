@@ -16,7 +16,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.store import Store
+from drill.review.store import Store
 
 ROOT = typer.main.get_command(app)
 

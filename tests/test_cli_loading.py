@@ -14,7 +14,7 @@ from drill import cli
 from drill.cli import COMMANDS, MODULES, app
 
 HEAVY = ("numpy", "fsrs", "genanki", "markdown_it", "pydantic", "drill.engine")
-EXPORTERS = ("drill.export.apkg", "drill.export.markdown", "drill.export.delimited")
+EXPORTERS = ("drill.exchange.apkg", "drill.exchange.markdown", "drill.exchange.delimited")
 
 
 def loaded_after(args: list[str], home) -> dict:
@@ -58,7 +58,9 @@ def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
     loaded_after(["due"], drill_home)  # fills the deck cache, which needs a database
     modules = set(loaded_after(["due"], drill_home)["modules"])
     assert not {m for m in modules if m.startswith(HEAVY)}
-    assert not {m for m in modules if m.startswith(("drill.export", "yaml", "drill.deck_yaml"))}
+    assert not {
+        m for m in modules if m.startswith(("drill.exchange.export", "yaml", "drill.decks.reader"))
+    }
     assert "rich.console" not in modules  # the table is plain text
     assert "drill.cli.export_cmd" not in modules
 
@@ -68,7 +70,7 @@ def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):
     modules = set(loaded["modules"])
     assert {f"drill.cli.{m}" for m in MODULES} <= modules
     assert not {m for m in modules if m.startswith(HEAVY + EXPORTERS)}
-    assert "drill.decks" not in modules and "yaml" not in modules
+    assert "drill.decks.loader" not in modules and "yaml" not in modules
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 from study_process import ANSWER, StudyProcess, drill_env, integrity, logged_keys, write_deck
 
-from drill.backup import list_backups
-from drill.store import MIGRATIONS, Store, m001_initial
+from drill.review.backup import list_backups
+from drill.review.store import MIGRATIONS, Store, m001_initial
 
 CARDS = 12
 
@@ -69,7 +69,7 @@ _WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
 from drill.model import CardState, Rating
-from drill.store import CardRecord, Review, Store
+from drill.review.store import CardRecord, Review, Store
 
 name, count = sys.argv[1], int(sys.argv[2])
 now = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -139,10 +139,10 @@ def test_four_sessions_on_the_same_cards_give_the_replayed_schedule(drill_home, 
     """Each answer is computed from the card's row inside the transaction that records it,
     so four sessions answering the same 20 cards at once leave every card as if its
     reviews had been made one after another (they each ended with reps=1 before)."""
-    from drill.config import load_config
+    from drill.home.config import load_config
     from drill.model import Rating
-    from drill.scheduler import Scheduler
-    from drill.store import CardRecord
+    from drill.review.scheduler import Scheduler
+    from drill.review.store import CardRecord
 
     cards = 20
     folder = tmp_path / "decks"

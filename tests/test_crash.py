@@ -21,7 +21,7 @@ from study_process import (
     write_deck,
 )
 
-from drill.store import Store
+from drill.review.store import Store
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -80,9 +80,9 @@ def test_killed_while_answering_loses_only_that_card(drill_home, deck):
 # Inside the write transaction: the review row is inserted, the card state not yet saved.
 _DIE_INSIDE_THE_TRANSACTION = """
 import os, signal, sys
-import drill.store
+import drill.review.store
 
-real_put_card = drill.store._put_card
+real_put_card = drill.review.store._put_card
 saved = []
 
 def put_card_then_die(db, record):
@@ -91,7 +91,7 @@ def put_card_then_die(db, record):
         os.kill(os.getpid(), signal.SIGKILL)
     real_put_card(db, record)
 
-drill.store._put_card = put_card_then_die
+drill.review.store._put_card = put_card_then_die
 sys.argv[0] = "drill"
 from drill.cli import main
 main()

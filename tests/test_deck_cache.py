@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drill import deck_cache, decks
-from drill.deck_cache import DeckCache, Position, cache_path, decode, encode
-from drill.decks import load_collection, load_sources
+from drill.decks import cache as deck_cache
+from drill.decks import loader as decks
+from drill.decks.cache import DeckCache, Position, cache_path, decode, encode
+from drill.decks.loader import load_collection, load_sources
+from drill.home.paths import get_paths
 from drill.model import Card, CardType, Deck
-from drill.paths import get_paths
-from drill.store import Store
+from drill.review.store import Store
 
 DECK = """\
 id: alpha
@@ -169,7 +170,7 @@ def test_the_fingerprint_follows_the_parser_modules(monkeypatch):
     first = deck_cache._fingerprint()
     monkeypatch.setattr(deck_cache, "CACHE_FORMAT", deck_cache.CACHE_FORMAT + 1)
     assert deck_cache._fingerprint() != first
-    assert "deck_check.py:" in first and "exercises/registry.py:" in first
+    assert "decks/check.py:" in first and "exercises/registry.py:" in first
 
 
 def test_a_duplicate_deck_id_is_placed_the_same_from_the_cache(deck_dir, tmp_path):

@@ -13,9 +13,9 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.decks import load_sources
+from drill.decks.loader import load_sources
 from drill.model import CardState, Rating
-from drill.store import CardRecord, Review, Store
+from drill.review.store import CardRecord, Review, Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

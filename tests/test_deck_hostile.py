@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import drill.deck_yaml
-from drill.deck_check import CARD_KEYS, DECK_KEYS
-from drill.decks import check_deck, load_deck
+import drill.decks.reader
+from drill.decks.check import CARD_KEYS, DECK_KEYS
+from drill.decks.loader import check_deck, load_deck
 from drill.errors import DeckError
 from drill.model import Card, CardType, Deck
 
@@ -56,7 +56,7 @@ def only_error(path: Path) -> DeckError:
 def test_python_tags_are_refused_and_never_run(tmp_path, monkeypatch, loader, template):
     if not hasattr(yaml, loader):
         pytest.skip(f"PyYAML has no {loader}")
-    monkeypatch.setattr(drill.deck_yaml, "LOADER", getattr(yaml, loader))
+    monkeypatch.setattr(drill.decks.reader, "LOADER", getattr(yaml, loader))
     marker = tmp_path / "ran"
     path = write(tmp_path, template.format(marker=marker))
     error = only_error(path)
@@ -130,7 +130,7 @@ def test_deep_nesting_is_refused(tmp_path):
     text = "id: d\ntitle: D\ncards:\n  - id: c\n    type: compute\n    generator: adam-step\n"
     text += "    params: {x: " + "[" * 40 + "]" * 40 + "}\n"
     error = only_error(write(tmp_path, text))
-    assert error.message == f"nested more than {drill.deck_yaml.MAX_DEPTH} levels deep"
+    assert error.message == f"nested more than {drill.decks.reader.MAX_DEPTH} levels deep"
     assert error.line == 7
 
 
@@ -141,7 +141,7 @@ def test_very_deep_flow_nesting_is_refused_without_recursion(tmp_path):
 
 
 def test_too_many_values_are_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(drill.deck_yaml, "MAX_NODES", 50)
+    monkeypatch.setattr(drill.decks.reader, "MAX_NODES", 50)
     error = only_error(write(tmp_path, "[" + "1, " * 100 + "1]"))
     assert error.message == "more than 50 YAML values"
 

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
-import drill.decks
-from drill.decks import Collection, deck_files, default_sources, load_collection, load_sources
+import drill.decks.loader
+from drill.decks.loader import (
+    Collection,
+    deck_files,
+    default_sources,
+    load_collection,
+    load_sources,
+)
 from drill.errors import DeckError, UnknownCard, UnknownDeck
-from drill.paths import builtin_decks_dir, get_paths
+from drill.home.paths import builtin_decks_dir, get_paths
 
 
 def deck_text(deck_id: str, *card_ids: str, tags: str = "[]", card_tags: str = "[]") -> str:
@@ -33,7 +39,7 @@ def no_builtin(tmp_path, monkeypatch) -> Path:
     """An empty built-in decks folder, so a test sees only the decks it writes."""
     empty = tmp_path / "builtin"
     empty.mkdir()
-    monkeypatch.setattr(drill.decks, "builtin_decks_dir", lambda: empty)
+    monkeypatch.setattr(drill.decks.loader, "builtin_decks_dir", lambda: empty)
     return empty
 
 
@@ -81,7 +87,7 @@ def test_default_sources_order(tmp_path, monkeypatch, no_builtin):
 
 
 def test_default_sources_leave_out_absent_builtin_and_user_folders(tmp_path, monkeypatch):
-    monkeypatch.setattr(drill.decks, "builtin_decks_dir", lambda: tmp_path / "absent")
+    monkeypatch.setattr(drill.decks.loader, "builtin_decks_dir", lambda: tmp_path / "absent")
     assert default_sources() == []
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import drill.deck_yaml
-from drill.decks import check_deck, load_deck
+import drill.decks.reader
+from drill.decks.loader import check_deck, load_deck
 from drill.errors import DeckError
 from drill.model import Card, CardType, Deck
 
@@ -66,9 +66,9 @@ def loader(request, monkeypatch):
     if request.param == "C":
         if not hasattr(yaml, "CSafeLoader"):
             pytest.skip("PyYAML built without libyaml")
-        monkeypatch.setattr(drill.deck_yaml, "LOADER", yaml.CSafeLoader)
+        monkeypatch.setattr(drill.decks.reader, "LOADER", yaml.CSafeLoader)
     else:
-        monkeypatch.setattr(drill.deck_yaml, "LOADER", yaml.SafeLoader)
+        monkeypatch.setattr(drill.decks.reader, "LOADER", yaml.SafeLoader)
     return request.param
 
 
@@ -143,7 +143,7 @@ def test_loading_decks_does_not_import_numpy(tmp_path):
 
     path = write(tmp_path, GOOD)
     code = (
-        "import sys; from pathlib import Path; from drill.decks import load_deck; "
+        "import sys; from pathlib import Path; from drill.decks.loader import load_deck; "
         f"load_deck(Path({str(path)!r})); print('numpy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

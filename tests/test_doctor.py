@@ -10,9 +10,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from drill.backup import Reason, make_backup
 from drill.cli import app
-from drill.decks import Collection, load_sources
+from drill.decks.loader import Collection, load_sources
 from drill.doctor import (
     Severity,
     check_backups,
@@ -22,7 +21,8 @@ from drill.doctor import (
     needs_user,
 )
 from drill.model import CardState, Rating
-from drill.store import APPLICATION_ID, CardRecord, Review, Store, m001_initial
+from drill.review.backup import Reason, make_backup
+from drill.review.store import APPLICATION_ID, CardRecord, Review, Store, m001_initial
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from rich.text import Text
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.queue import DueCounts
+from drill.review.queue import DueCounts
 from drill.ui.due_view import HEADERS, due_table, next_due_text
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

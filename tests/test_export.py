@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.decks import load_deck
+from drill.decks.loader import load_deck
 from drill.errors import DrillError
+from drill.exchange.entries import entries, instance_seed, step_count
+from drill.exchange.export import Format, export, format_for, render
+from drill.exchange.html import answer_html, markdown_html, question_html
+from drill.exchange.importer import import_decks
+from drill.exchange.jsonfmt import parse_json, render_json
 from drill.exercises.registry import GENERATORS
-from drill.export import Format, export, format_for, render
-from drill.export.entries import entries, instance_seed, step_count
-from drill.export.html import answer_html, markdown_html, question_html
-from drill.export.jsonfmt import parse_json, render_json
-from drill.fileio import OutputExists, atomic_write, atomic_writer
-from drill.importer import import_decks
+from drill.home.fileio import OutputExists, atomic_write, atomic_writer
 from drill.model import Card, CardType, Deck
 
 runner = CliRunner()

@@ -11,8 +11,8 @@ import genanki
 import pytest
 from export_samples import basic_deck, compute_deck, fake_make
 
-from drill.export import Format, render
-from drill.export.entries import instance_seed
+from drill.exchange.entries import instance_seed
+from drill.exchange.export import Format, render
 from drill.model import Card
 
 anki_collection = pytest.importorskip("anki.collection")
@@ -128,8 +128,8 @@ def test_ids_are_derived_from_drill_ids_not_drawn_at_random():
 
 
 def test_tags_with_spaces_become_underscored():
-    from drill.export.apkg import anki_tags
-    from drill.export.entries import Entry
+    from drill.exchange.apkg import anki_tags
+    from drill.exchange.entries import Entry
 
     deck = basic_deck()
     entry = Entry(deck, Card(deck.id, "c", q="q", a="a", tags=("two words",)))
@@ -137,7 +137,7 @@ def test_tags_with_spaces_become_underscored():
 
 
 def test_template_styles_night_mode():
-    from drill.export.apkg import CSS
+    from drill.exchange.apkg import CSS
 
     assert ".nightMode" in CSS
     assert ".night_mode" in CSS

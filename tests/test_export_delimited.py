@@ -9,8 +9,8 @@ import genanki
 import pytest
 from export_samples import basic_deck, compute_deck, fake_make
 
-from drill.export import Format, render
-from drill.importer import read_import
+from drill.exchange.export import Format, render
+from drill.exchange.importer import read_import
 
 HEADER = [
     "#html:true",

@@ -11,9 +11,9 @@ from export_samples import write_deck_folder
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.export.revlog import REVLOG_COLUMNS, card_number
+from drill.exchange.revlog import REVLOG_COLUMNS, card_number
 from drill.model import CardState, Rating
-from drill.store import CardRecord, Review, Store, to_ms
+from drill.review.store import CardRecord, Review, Store, to_ms
 
 runner = CliRunner()
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from drill.cli import app
 from drill.exercises import registry
 from drill.exercises.base import Exercise
-from drill.worksheet import exercise_seed, plan
+from drill.exercises.worksheet import exercise_seed, plan
 
 runner = CliRunner()
 

@@ -13,11 +13,11 @@ from itertools import product
 import numpy as np
 import pytest
 
-from drill.decks import load_deck
+from drill.decks.loader import load_deck
 from drill.exercises import Difficulty, Exercise, make, registry
 from drill.exercises.common import HINT_ARGUMENT_DIGITS, fmt
-from drill.grading import check, format_value
-from drill.paths import builtin_decks_dir
+from drill.exercises.grading import check, format_value
+from drill.home.paths import builtin_decks_dir
 
 SEEDS = range(30)
 HINT_HEADINGS = ("Useful value: ", "Useful values: ")

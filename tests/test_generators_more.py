@@ -17,7 +17,7 @@ import pytest
 
 from drill.exercises import registry
 from drill.exercises.base import Difficulty, Exercise
-from drill.grading import check, close, format_value
+from drill.exercises.grading import check, close, format_value
 
 MINE = [
     "conv-output-size",
@@ -328,9 +328,9 @@ def test_dropout_speaks_of_the_drop_rate():
 
 
 def test_compute_deck_uses_every_generator_with_valid_params():
-    from drill.decks import load_deck
+    from drill.decks.loader import load_deck
+    from drill.home.paths import builtin_decks_dir
     from drill.model import CardType
-    from drill.paths import builtin_decks_dir
 
     deck = load_deck(builtin_decks_dir() / "compute.yaml")
     assert deck.id == "compute"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from drill.errors import DrillError
 from drill.exercises.base import Difficulty, Exercise, Tolerance
-from drill.grading import (
+from drill.exercises.grading import (
     MAX_CHARS,
     ParseError,
     Verdict,

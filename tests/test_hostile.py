@@ -22,12 +22,12 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.config import Config
-from drill.decks import load_sources
+from drill.decks.loader import load_sources
 from drill.errors import DeckError
+from drill.home.config import Config
 from drill.model import Card, CardType
-from drill.session import Session
-from drill.store import Store
+from drill.review.session import Session
+from drill.review.store import Store
 from drill.ui.keys import Keys
 from drill.ui.study import StudyScreen
 

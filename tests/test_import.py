@@ -6,13 +6,13 @@ import pytest
 from export_samples import basic_deck, compute_deck
 from typer.testing import CliRunner
 
-from drill.ankitext import RowError, parse_anki_text
 from drill.cli import app
-from drill.decks import load_collection, load_deck
-from drill.export.jsonfmt import render_json
-from drill.htmltext import html_to_markdown
-from drill.importer import ImportFailed, deck_yaml, import_decks, read_import, slug
-from drill.paths import get_paths
+from drill.decks.loader import load_collection, load_deck
+from drill.exchange.ankitext import RowError, parse_anki_text
+from drill.exchange.htmltext import html_to_markdown
+from drill.exchange.importer import ImportFailed, deck_yaml, import_decks, read_import, slug
+from drill.exchange.jsonfmt import render_json
+from drill.home.paths import get_paths
 
 runner = CliRunner()
 

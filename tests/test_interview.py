@@ -10,14 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.config import Config
-from drill.decks import load_collection
+from drill.decks.loader import load_collection
+from drill.decks.selection import select_cards
 from drill.exercises import make
+from drill.home.config import Config
 from drill.interview import Interview, Question, Suggestion, Weakness, pick_questions
 from drill.model import Card, CardType, Rating
-from drill.selection import select_cards
-from drill.session import Session
-from drill.store import Store
+from drill.review.session import Session
+from drill.review.store import Store
 
 
 def basic(card_id: str, *tags: str, deck: str = "d") -> Card:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import drill.decks
+import drill.decks.loader
 from drill.cli import app
-from drill.paths import get_paths
+from drill.home.paths import get_paths
 
 GOOD = """\
 id: backprop
@@ -54,7 +54,7 @@ def put(folder: Path, name: str, text: str | bytes) -> Path:
 def no_builtin(tmp_path, monkeypatch) -> None:
     empty = tmp_path / "builtin"
     empty.mkdir()
-    monkeypatch.setattr(drill.decks, "builtin_decks_dir", lambda: empty)
+    monkeypatch.setattr(drill.decks.loader, "builtin_decks_dir", lambda: empty)
 
 
 # drill lint

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from drill import store as store_module
-from drill.backup import list_backups
 from drill.cli import app
 from drill.errors import StoreError
 from drill.model import CardState, Rating
-from drill.store import APPLICATION_ID, MIGRATIONS, Store, m001_initial, schema_version
+from drill.review import store as store_module
+from drill.review.backup import list_backups
+from drill.review.store import APPLICATION_ID, MIGRATIONS, Store, m001_initial, schema_version
 
 # The schema of release 0.1 (migration m001_initial), exactly as it shipped.
 FIRST_RELEASED_SCHEMA = """

@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from drill import stats
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import Card, CardState, CardType, Rating
-from drill.session import Session
-from drill.store import CardRecord, Review, Store
+from drill.review import stats
+from drill.review.session import Session
+from drill.review.store import CardRecord, Review, Store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GROWING = {"review_log", "review_retention"}  # tables that grow with every review

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import Card, CardState, Rating
-from drill.queue import build_queue, count_due, day_end, day_start, interleave
-from drill.scheduler import Scheduler, format_interval
-from drill.store import CardRecord
+from drill.review.queue import build_queue, count_due, day_end, day_start, interleave
+from drill.review.scheduler import Scheduler, format_interval
+from drill.review.store import CardRecord
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 NO_FUZZ = Config(fuzz=False)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from session_support import T0, Clock, deck, put, session
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import CardState, Rating
-from drill.session import Session
-from drill.store import CardRecord, Store
+from drill.review.session import Session
+from drill.review.store import CardRecord, Store
 
 
 def test_new_cards_in_deck_order_then_learning_steps_return(store: Store) -> None:

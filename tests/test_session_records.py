@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import Card, CardState, Rating
-from drill.queue import build_queue, count_due, count_due_by_deck, day_end, day_start
-from drill.session import Session
-from drill.store import Store
+from drill.review.queue import build_queue, count_due, count_due_by_deck, day_end, day_start
+from drill.review.session import Session
+from drill.review.store import Store
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CARDS = [Card("de"[i % 2], f"c{i:02d}", q="q", a="a") for i in range(12)]

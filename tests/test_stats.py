@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from drill.cli import app
 from drill.model import Card, CardState, CardType, Rating
-from drill.stats import CardTrouble, DayCount, PassRate, Retention, collect
-from drill.store import CardRecord, Review, Store
+from drill.review.stats import CardTrouble, DayCount, PassRate, Retention, collect
+from drill.review.store import CardRecord, Review, Store
 from drill.ui.stats_view import calendar_heatmap, forecast_chart, render_stats
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -275,7 +275,7 @@ def test_an_older_database_is_upgraded_with_its_retention_rows(
 ) -> None:
     """A log written before the stats migrations (or before the last one) gets its
     retention rows when the store opens it."""
-    from drill import store as store_module
+    from drill.review import store as store_module
 
     path = tmp_path / "old.db"
     steps = store_module.MIGRATIONS
@@ -310,7 +310,7 @@ def cli(tmp_path, monkeypatch, local_tz):
     folder.mkdir()
     (folder / "mine.yaml").write_text(DECK, encoding="utf-8")
     monkeypatch.setenv("DRILL_DECKS", str(folder))
-    monkeypatch.setattr("drill.session.utc_now", lambda: NOW)
+    monkeypatch.setattr("drill.review.session.utc_now", lambda: NOW)
     with Store.open() as store:
         build_history(store)
 

@@ -9,7 +9,7 @@ import pytest
 
 from drill.errors import StoreError
 from drill.model import CardState, Rating
-from drill.store import CardRecord, Review, Store, schema_version
+from drill.review.store import CardRecord, Review, Store, schema_version
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

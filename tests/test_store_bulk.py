@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from drill.model import CardState, Rating
-from drill.store import CardRecord, Review, Store
+from drill.review.store import CardRecord, Review, Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

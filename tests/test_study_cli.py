@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from drill.cli import app
 from drill.model import Rating
-from drill.store import Store
+from drill.review.store import Store
 
 DECK = textwrap.dedent(
     """\
@@ -153,7 +153,7 @@ COMPUTE_DECK = textwrap.dedent(
 
 def test_compute_card_records_seed_answer_and_correctness(decks) -> None:
     from drill.exercises import make
-    from drill.grading import check
+    from drill.exercises.grading import check
 
     (decks / "sizes.yaml").write_text(COMPUTE_DECK, encoding="utf-8")
     # An unreadable answer is asked again, not graded; then a wrong one; Enter accepts.

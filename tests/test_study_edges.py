@@ -13,10 +13,10 @@ from session_support import T0, Clock, deck, put, session
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import CardState, Rating
-from drill.queue import count_due, day_end
-from drill.store import CardRecord, Store
+from drill.review.queue import count_due, day_end
+from drill.review.store import CardRecord, Store
 
 
 def review_card(key: str, due: datetime, lapses: int = 0) -> CardRecord:
@@ -224,8 +224,8 @@ def test_a_grade_given_a_while_after_the_reveal_starts_its_interval_when_given(s
 
 @pytest.mark.parametrize("setting", ["learning_steps", "relearning_steps"])
 def test_a_bad_step_names_the_file_and_the_setting(tmp_path, setting) -> None:
-    from drill.config import load_config
     from drill.errors import ConfigError
+    from drill.home.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text(f'{setting} = ["1m", "10 minutes"]\n', encoding="utf-8")
@@ -247,8 +247,8 @@ def test_a_bad_step_names_the_file_and_the_setting(tmp_path, setting) -> None:
 def test_huge_config_values_are_refused_before_they_overflow_a_date(
     tmp_path, line, message
 ) -> None:
-    from drill.config import load_config
     from drill.errors import ConfigError
+    from drill.home.config import load_config
 
     path = tmp_path / "config.toml"
     path.write_text(line + "\n", encoding="utf-8")
@@ -286,7 +286,7 @@ def test_an_unreadable_config_file_is_one_error_line(drill_home) -> None:
     ],
 )
 def test_an_interval_rounding_up_to_the_next_unit_is_shown_in_that_unit(delta, text) -> None:
-    from drill.scheduler import format_interval
+    from drill.review.scheduler import format_interval
 
     assert format_interval(delta) == text
 
@@ -335,7 +335,7 @@ def local_zone(monkeypatch):
 def test_a_rollover_hour_the_clocks_skip_starts_the_day_when_they_jump(
     local_zone, zone, hour, jump
 ) -> None:
-    from drill.queue import day_start
+    from drill.review.queue import day_start
 
     local_zone(zone)
     # The hour before the jump still belongs to the day before, which ends at the jump.
@@ -350,7 +350,7 @@ def test_a_rollover_hour_the_clocks_skip_starts_the_day_when_they_jump(
 
 
 def test_the_repeated_hour_of_autumn_starts_the_day_once(local_zone) -> None:
-    from drill.queue import day_start
+    from drill.review.queue import day_start
 
     local_zone("America/New_York")  # 01:00-02:00 happens twice on 2026-11-01
     first_one_am = datetime(2026, 11, 1, 5, tzinfo=UTC)  # 01:00 EDT

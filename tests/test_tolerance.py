@@ -6,8 +6,8 @@ import itertools
 
 from drill.exercises import make
 from drill.exercises.base import Tolerance
+from drill.exercises.grading import check
 from drill.exercises.registry import _scaled_tolerance
-from drill.grading import check
 
 
 def test_default_tolerance_shrinks_for_small_answers() -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from drill import decks
 from drill.cli import app
-from drill.deck_cache import DeckCache
-from drill.decks import check_deck, load_collection, load_sources
+from drill.decks import loader as decks
+from drill.decks.cache import DeckCache
+from drill.decks.loader import check_deck, load_collection, load_sources
 from drill.exercises.registry import BadParams, make
-from drill.paths import get_paths
+from drill.home.paths import get_paths
 
 
 def run(*args: str, input: str | None = None):
@@ -382,7 +382,7 @@ def parses(monkeypatch):
 def test_an_entry_that_would_change_a_param_type_is_not_cached(tmp_path, monkeypatch, parses):
     # The cache keeps an entry only if it reads back as the parse did; 2 == 2.0, so that
     # check must compare types too, or a lossy entry would turn a float param into an int.
-    from drill import deck_cache
+    from drill.decks import cache as deck_cache
 
     real = deck_cache._card_fields
 

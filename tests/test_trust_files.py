@@ -20,11 +20,11 @@ from typer.testing import CliRunner
 
 from drill.cli import app
 from drill.errors import DrillError
-from drill.export.jsonfmt import render_json
-from drill.fileio import atomic_write, refuse_existing
-from drill.importer import ImportFailed, import_decks
+from drill.exchange.importer import ImportFailed, import_decks
+from drill.exchange.jsonfmt import render_json
+from drill.home.fileio import atomic_write, refuse_existing
+from drill.home.paths import get_paths
 from drill.model import Card, Deck
-from drill.paths import get_paths
 
 runner = CliRunner()
 VALID_ID_RULE = (

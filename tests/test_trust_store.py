@@ -19,14 +19,14 @@ import pytest
 from study_process import drill_env, write_deck
 from typer.testing import CliRunner
 
-from drill.backup import list_backups
 from drill.cli import app
 from drill.errors import StoreError
+from drill.home.paths import pin_home
 from drill.model import Card, CardState, Rating
-from drill.paths import pin_home
-from drill.restore import restore
-from drill.session import Session
-from drill.store import MIGRATIONS, CardRecord, Review, Store
+from drill.review.backup import list_backups
+from drill.review.restore import restore
+from drill.review.session import Session
+from drill.review.store import MIGRATIONS, CardRecord, Review, Store
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -203,7 +203,7 @@ def basic_cards(keys: list[str]) -> list[Card]:
 
 
 def test_undo_after_a_restore_refuses_a_review_of_another_card(drill_home, tmp_path):
-    from drill.config import Config
+    from drill.home.config import Config
 
     database = drill_home / "drill.db"
     other = tmp_path / "other.db"
@@ -221,7 +221,7 @@ def test_undo_after_a_restore_refuses_a_review_of_another_card(drill_home, tmp_p
 
 
 def test_undo_refuses_when_another_session_reviewed_the_card_since(drill_home):
-    from drill.config import Config
+    from drill.home.config import Config
 
     database = drill_home / "drill.db"
     cards = basic_cards(["d/a"])

@@ -4,6 +4,10 @@
 and letting Typer build every command, took longer than `drill due` itself needs
 (benchmarks/README.md). Everything else (`drill --help`, an unknown command, and
 `from drill.cli import app`, as the tests do) gets the whole application.
+
+May import: every part; typer and rich.
+Must not: hold logic (a command parses, calls a part, renders, translates errors), or be
+imported by any part.
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ def _command_name(args: Sequence[str]) -> str | None:
 
 
 def main() -> None:
-    from drill.paths import pin_home
+    from drill.home.paths import pin_home
 
     pin_home()
     load_commands(sys.argv[1:])

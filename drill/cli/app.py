@@ -23,8 +23,8 @@ class DrillGroup(TyperGroup):
             raise typer.Exit(1) from error
         except sqlite3.DatabaseError as error:
             # Damage SQLite finds only when a page is read, after the store opened cleanly.
-            from drill.dbfile import database_error
-            from drill.paths import get_paths
+            from drill.home.paths import get_paths
+            from drill.review.dbfile import database_error
 
             print(f"Error: {database_error(get_paths().database, error)}", file=sys.stderr)
             raise typer.Exit(1) from error

@@ -48,8 +48,8 @@ def load_decks(extra: list[Path] | None, config=None):
 
     Pass the command's `config` when it has one, so the config file is read once.
     """
-    from drill.config import load_config
-    from drill.decks import load_collection
+    from drill.decks.loader import load_collection
+    from drill.home.config import load_config
 
     config = config or load_config()
     collection = load_collection(extra or (), max_bytes=config.max_deck_bytes)
@@ -64,7 +64,7 @@ def open_store(collection):
     This is where decks meet the store: a rename is linked the first time a command that
     reads both sees it (see Store.follow_renames).
     """
-    from drill.store import Store
+    from drill.review.store import Store
 
     store = Store.open()
     try:

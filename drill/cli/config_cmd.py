@@ -12,8 +12,8 @@ def config_command(
     path: bool = typer.Option(False, "--path", help="Print only the config file's path."),
 ) -> None:
     """Show every setting's effective value, its source (default or file) and its meaning."""
-    from drill.config import describe, load_config, setting_names
-    from drill.paths import get_paths
+    from drill.home.config import describe, load_config, setting_names
+    from drill.home.paths import get_paths
     from drill.ui.tables import config_table
 
     config_file = get_paths().config_file

@@ -11,7 +11,7 @@ from drill.cli.app import app
 from drill.cli.common import DecksOption, load_decks
 
 if TYPE_CHECKING:
-    from drill.decks import Collection
+    from drill.decks.loader import Collection
 
 # The core modules are imported inside the commands: `drill --help` imports every command
 # module, and should not pay for loading decks (benchmarks/README.md).
@@ -29,8 +29,8 @@ PathsArgument = Annotated[
 @app.command()
 def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
     """Check deck files and report every error as path:line:column; exit 1 if any."""
-    from drill.config import load_config
-    from drill.decks import default_sources, load_sources
+    from drill.decks.loader import default_sources, load_sources
+    from drill.home.config import load_config
 
     extra = decks or []
     sources = [*paths, *extra] if paths else default_sources(extra)
@@ -50,7 +50,7 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
 @app.command("decks")
 def list_decks(decks: DecksOption = None) -> None:
     """List the decks drill knows: id, title, number of cards and source file."""
-    from drill.paths import get_paths
+    from drill.home.paths import get_paths
 
     collection = load_decks(decks)
     if not collection.decks:

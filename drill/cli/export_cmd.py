@@ -13,8 +13,8 @@ import typer
 from drill.cli.app import app
 from drill.cli.common import DeckArgs, DecksOption, load_decks
 from drill.errors import DrillError
-from drill.export import DEFAULT_INSTANCES, Format, format_for, render, total_steps
-from drill.export.revlog import LogFormat
+from drill.exchange.export import DEFAULT_INSTANCES, Format, format_for, render, total_steps
+from drill.exchange.revlog import LogFormat
 
 if TYPE_CHECKING:
     from drill.model import Deck
@@ -99,9 +99,9 @@ def import_file(
     extra: DecksOption = None,
 ) -> None:
     """Import decks into your decks folder as YAML; nothing is written if any row is bad."""
-    from drill.config import load_config
-    from drill.importer import import_decks, read_import
-    from drill.paths import get_paths
+    from drill.exchange.importer import import_decks, read_import
+    from drill.home.config import load_config
+    from drill.home.paths import get_paths
 
     config = load_config()
     decks = read_import(file, deck_id, title, config.max_deck_bytes)
@@ -130,8 +130,8 @@ def log_export(
     extra: DecksOption = None,
 ) -> None:
     """Export the whole review history, to fit FSRS parameters with other tools, say."""
-    from drill.export.revlog import render_log
-    from drill.store import Store
+    from drill.exchange.revlog import render_log
+    from drill.review.store import Store
 
     fmt = fmt or (LogFormat.JSONL if output.suffix.lower() == ".jsonl" else LogFormat.CSV)
     if output != STDOUT:
@@ -145,7 +145,7 @@ def log_export(
 
 def _chosen_decks(names: list[str], extra: list[Path] | None) -> list[Deck]:
     """The decks named (ids or unique prefixes), each once; every deck when none is named."""
-    from drill.selection import resolve_deck_id
+    from drill.decks.selection import resolve_deck_id
 
     collection = load_decks(extra)
     ids = dict.fromkeys(resolve_deck_id(collection, name) for name in names)
@@ -172,14 +172,14 @@ def _write(output: Path, content: str | bytes, force: bool) -> None:
         sys.stdout.write(content if isinstance(content, str) else content.decode())
         sys.stdout.flush()
     else:
-        from drill.fileio import atomic_write
+        from drill.home.fileio import atomic_write
 
         atomic_write(output, content, force=force)
 
 
 def _refuse_existing(output: Path, force: bool) -> None:
     # fileio is imported when a file is written: `drill --help` imports this module too.
-    from drill.fileio import refuse_existing
+    from drill.home.fileio import refuse_existing
 
     refuse_existing(output, force=force)
 

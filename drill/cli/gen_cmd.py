@@ -9,7 +9,7 @@ import typer
 
 from drill.cli.app import app
 from drill.exercises.base import Difficulty
-from drill.worksheet import Format
+from drill.exercises.worksheet import Format
 
 # Below this many exercises a worksheet is ready before a progress bar would be useful.
 PROGRESS_THRESHOLD = 50
@@ -71,14 +71,14 @@ def gen(
     ] = False,
 ) -> None:
     """Generate a worksheet of fresh exercises, with worked solutions in the answer key."""
-    from drill import worksheet
+    from drill.exercises import worksheet
 
     if list_only:
         _list_generators()
         return
     plan = worksheet.plan(names or (), count, seed)  # unknown names fail before any work
     if output is not None:
-        from drill.fileio import refuse_existing
+        from drill.home.fileio import refuse_existing
 
         refuse_existing(output, force=force)
     sheet = _build_with_progress(names or (), count, seed, difficulty, len(plan))
@@ -86,7 +86,7 @@ def gen(
     if output is None:
         typer.echo(text, nl=False)
         return
-    from drill.fileio import atomic_write
+    from drill.home.fileio import atomic_write
 
     atomic_write(output, text, force=force)
     count = len(sheet.exercises)
@@ -106,7 +106,7 @@ def _build_with_progress(
 ):
     from rich.console import Console
 
-    from drill.worksheet import build
+    from drill.exercises.worksheet import build
 
     console = Console(stderr=True)
     if total < PROGRESS_THRESHOLD or not console.is_terminal:

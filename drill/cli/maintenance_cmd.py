@@ -20,10 +20,10 @@ def backup_command(
     ] = False,
 ) -> None:
     """Copy the database into the backups folder now (the newest 7 copies are kept)."""
-    from drill import backup
     from drill.errors import StoreError
-    from drill.paths import get_paths
-    from drill.store import Store
+    from drill.home.paths import get_paths
+    from drill.review import backup
+    from drill.review.store import Store
 
     paths = get_paths()
     if list_:
@@ -58,9 +58,9 @@ def restore(
     ],
 ) -> None:
     """Replace the database with a backup; the current one is backed up first."""
-    from drill import backup
-    from drill.paths import get_paths
-    from drill.restore import restore as restore_backup
+    from drill.home.paths import get_paths
+    from drill.review import backup
+    from drill.review.restore import restore as restore_backup
 
     paths = get_paths()
     source = backup.find_backup(file, paths.backups)
@@ -75,9 +75,9 @@ def restore(
 @app.command()
 def doctor(extra: DecksOption = None) -> None:
     """Check the database, decks, config and backups; say what to do. Exit 1 if action is needed."""
-    from drill.decks import load_collection
+    from drill.decks.loader import load_collection
     from drill.doctor import needs_user, run_checks
-    from drill.paths import get_paths
+    from drill.home.paths import get_paths
 
     paths = get_paths()
     collection = load_collection(extra or (), max_bytes=_deck_size_limit())
@@ -94,9 +94,9 @@ def doctor(extra: DecksOption = None) -> None:
 
 def _deck_size_limit() -> int:
     """The configured limit; the default when the config is broken (doctor reports that)."""
-    from drill.config import load_config
-    from drill.decks import MAX_DECK_BYTES
+    from drill.decks.loader import MAX_DECK_BYTES
     from drill.errors import ConfigError
+    from drill.home.config import load_config
 
     try:
         return load_config().max_deck_bytes

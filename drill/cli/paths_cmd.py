@@ -10,7 +10,7 @@ from drill.cli.app import app
 @app.command()
 def paths() -> None:
     """Show where drill keeps its data, config and decks (DRILL_HOME overrides all)."""
-    from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
+    from drill.home.paths import builtin_decks_dir, env_deck_dirs, get_paths
 
     p = get_paths()
     rows = [

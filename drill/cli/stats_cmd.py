@@ -28,10 +28,10 @@ def stats(
     the hardest cards, leeches, and compute accuracy per generator."""
     from rich.console import Console
 
-    from drill.config import load_config
-    from drill.selection import resolve_deck_id
-    from drill.session import utc_now
-    from drill.stats import collect
+    from drill.decks.selection import resolve_deck_id
+    from drill.home.config import load_config
+    from drill.review.session import utc_now
+    from drill.review.stats import collect
 
     config = load_config()
     now = utc_now()
@@ -98,9 +98,9 @@ def interview(
 
     from rich.console import Console
 
+    from drill.decks.selection import select_cards
     from drill.errors import DrillError
     from drill.interview import Interview, exercise_for, pick_questions
-    from drill.selection import select_cards
     from drill.ui.interview_view import InterviewScreen, render_report
     from drill.ui.keys import Keys
 
@@ -130,8 +130,8 @@ def _recording(record: bool, collection, cards: list) -> Iterator:
     if not record:
         yield None
         return
-    from drill.config import load_config
-    from drill.session import Session
+    from drill.home.config import load_config
+    from drill.review.session import Session
 
     with open_store(collection) as store:
         store.check_writable()  # said before the first question, not after an answer

@@ -30,9 +30,9 @@ def study(
     """
     from rich.console import Console
 
-    from drill.config import load_config
-    from drill.selection import select_cards
-    from drill.session import Session, utc_now
+    from drill.decks.selection import select_cards
+    from drill.home.config import load_config
+    from drill.review.session import Session, utc_now
     from drill.ui.keys import Keys
     from drill.ui.study import StudyScreen, render_summary
 
@@ -61,9 +61,9 @@ def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None
     """Count the cards due now and later today, per deck, and say when the next one is due."""
     from datetime import UTC, datetime
 
-    from drill.config import load_config
-    from drill.queue import count_due_by_deck, day_end, day_start
-    from drill.selection import select_cards
+    from drill.decks.selection import select_cards
+    from drill.home.config import load_config
+    from drill.review.queue import count_due_by_deck, day_end, day_start
     from drill.ui.due_view import due_table
 
     config = load_config()
@@ -121,7 +121,7 @@ def unsuspend(
 
 
 def _set_suspended(names: list[str], suspended: bool, extra) -> None:
-    from drill.selection import resolve_keys
+    from drill.decks.selection import resolve_keys
 
     collection = load_decks(extra)
     keys = resolve_keys(collection, names)

@@ -55,6 +55,10 @@ Extending
     make_node(value, parents, op, backward) builds the output of a new op, where
     backward(g) adds each parent's share of g into parent.grad; unbroadcast(g, shape)
     sums a broadcast gradient back down.
+
+May import: numpy only.
+Must not import: anything of drill: the engine stands alone, and tests compare it with
+other frameworks.
 """
 
 from drill.engine.functions import (

@@ -3,6 +3,12 @@
 The registry, and the generator modules behind it, load when one of its names is first
 used: commands that only need the Difficulty choices (`drill --help` builds every
 command's options) do without them (benchmarks/README.md).
+
+Also here: `grading` (parse and check typed answers) and `worksheet` (many exercises
+from one seed, as text, Markdown or JSON).
+
+May import: `engine`, `model`, `errors`; numpy.
+Must not import: `decks`, `review`, `exchange`, `cli`, `ui`, rich or typer.
 """
 
 from typing import TYPE_CHECKING, Any

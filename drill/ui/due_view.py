@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import typer
 
-from drill.queue import DueCounts
-from drill.scheduler import format_interval
+from drill.review.queue import DueCounts
+from drill.review.scheduler import format_interval
 
 HEADERS = ("deck", "new", "learning", "review", "later today")
 _GAP = "  "

@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from drill.exercises.base import Exercise
-from drill.grading import ParseError, Verdict, check, format_value
+from drill.exercises.grading import ParseError, Verdict, check, format_value
 from drill.model import Rating
 
 GRADE_STYLE = {

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from drill.stats import WINDOWS, CardTrouble, DayCount, PassRate, Stats
+from drill.review.stats import WINDOWS, CardTrouble, DayCount, PassRate, Stats
 
 BAR_EIGHTHS = " ▁▂▃▄▅▆▇█"
 CHART_HEIGHT = 6

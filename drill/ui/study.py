@@ -14,8 +14,8 @@ from rich.text import Text
 
 from drill.errors import DrillError
 from drill.model import Card, CardType, Rating
-from drill.scheduler import format_interval
-from drill.session import Session, Summary, Suspended
+from drill.review.scheduler import format_interval
+from drill.review.session import Session, Summary, Suspended
 from drill.ui.due_view import next_due_text  # shared with `drill due`
 from drill.ui.exercise_view import GRADE_STYLE
 from drill.ui.keys import ENTER, QUIT, Keys

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from drill.model import Card, CardType
-from drill.store import CardRecord, Review
+from drill.review.store import CardRecord, Review
 
 _console = Console(highlight=False)
 
@@ -85,7 +85,7 @@ def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) 
 def show_exercise(card: Card, seed: int) -> None:
     from drill.errors import DrillError
     from drill.exercises import make
-    from drill.grading import format_value
+    from drill.exercises.grading import format_value
 
     if card.type is not CardType.COMPUTE or not card.generator:
         raise DrillError(f"{card.key} is not a compute card; --seed applies to compute cards")

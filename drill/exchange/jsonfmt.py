@@ -30,7 +30,7 @@ def render_json(decks: Sequence[Deck]) -> str:
 def parse_json(text: str) -> list[Deck]:
     """The decks of a document written by `render_json`. Raises ValueError with the reason."""
     # Deck files nest at most MAX_DEPTH levels; the document and its list of decks add two.
-    from drill.deck_yaml import MAX_DEPTH
+    from drill.decks.reader import MAX_DEPTH
 
     max_depth = MAX_DEPTH + 2
     too_deep = f"lists and objects nest too deeply (at most {max_depth} levels)"

@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from drill.dbfile import APPLICATION_ID, SQLITE_HEADER, review_count
 from drill.errors import StoreError
-from drill.paths import get_paths
+from drill.home.paths import get_paths
+from drill.review.dbfile import APPLICATION_ID, SQLITE_HEADER, review_count
 
 KEEP = 7
 """How many copies stay in the backups folder."""

@@ -20,12 +20,12 @@ from typing import Any
 
 import yaml
 
-from drill.ankitext import AnkiText, Row, RowError, parse_anki_text
-from drill.deck_check import MAX_ID_LENGTH, is_valid_id
-from drill.deck_limits import MAX_DECK_BYTES
+from drill.decks.check import MAX_ID_LENGTH, is_valid_id
+from drill.decks.limits import MAX_DECK_BYTES
 from drill.errors import DeckError, DrillError
-from drill.fileio import atomic_write, read_limited
-from drill.htmltext import html_to_markdown
+from drill.exchange.ankitext import AnkiText, Row, RowError, parse_anki_text
+from drill.exchange.htmltext import html_to_markdown
+from drill.home.fileio import atomic_write, read_limited
 from drill.model import Card, Deck
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -77,7 +77,7 @@ def _row(error: RowError) -> str:
 
 
 def _read_json(path: Path, max_bytes: int) -> list[Deck]:
-    from drill.export.jsonfmt import parse_json
+    from drill.exchange.jsonfmt import parse_json
 
     text = read_limited(path, max_bytes, "JSON imports").decode("utf-8")
     try:
@@ -280,7 +280,7 @@ def _refuse_clashes(decks: Sequence[Deck], folder: Path, known_ids: Collection[s
 
 def _checked(deck: Deck, text: str, source: Path, max_bytes: int) -> Deck:
     """The deck as `drill lint` reads it back from `text`; its first problem is an error."""
-    from drill.decks import load_deck
+    from drill.decks.loader import load_deck
 
     try:
         with tempfile.TemporaryDirectory(prefix="drill-import-") as folder:

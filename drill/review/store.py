@@ -19,8 +19,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from drill import backup
-from drill.dbfile import (
+from drill.errors import StoreError
+from drill.model import CardState, Rating
+from drill.review import backup
+from drill.review.dbfile import (
     APPLICATION_ID,
     BUSY_TIMEOUT_MS,
     NewerDatabase,
@@ -28,8 +30,6 @@ from drill.dbfile import (
     database_error,
     has_sqlite_header,
 )
-from drill.errors import StoreError
-from drill.model import CardState, Rating
 
 
 def to_ms(moment: datetime) -> int:
@@ -245,7 +245,7 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | None = None) -> Store:
-        from drill.paths import get_paths
+        from drill.home.paths import get_paths
 
         store = cls(path or get_paths().database)
         try:

@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import CardState, Rating
-from drill.store import CardRecord
+from drill.review.store import CardRecord
 
 if TYPE_CHECKING:
     import fsrs

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from drill.deck_yaml import STR, Kind, Node, to_python
+from drill.decks.reader import STR, Kind, Node, to_python
 from drill.errors import DeckError
 from drill.exercises.registry import GENERATORS
 from drill.model import Card, CardType, Deck

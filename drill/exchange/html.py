@@ -12,8 +12,8 @@ import functools
 import html
 from typing import TYPE_CHECKING
 
-from drill.export.entries import Entry
-from drill.grading import format_value
+from drill.exchange.entries import Entry
+from drill.exercises.grading import format_value
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

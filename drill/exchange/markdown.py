@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from drill.exchange.entries import Entry
 from drill.exercises.base import Exercise
-from drill.export.entries import Entry
-from drill.grading import format_value
+from drill.exercises.grading import format_value
 from drill.model import Deck
 
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from drill.deck_cache import DeckCache, Position, stamp_file
-from drill.deck_limits import MAX_DECK_BYTES
+from drill.decks.cache import DeckCache, Position, stamp_file
+from drill.decks.limits import MAX_DECK_BYTES
 from drill.errors import DeckError, UnknownCard, UnknownDeck
+from drill.home.paths import builtin_decks_dir, env_deck_dirs, get_paths
 from drill.model import Card, Deck
-from drill.paths import builtin_decks_dir, env_deck_dirs, get_paths
 
 if TYPE_CHECKING:
-    from drill.deck_yaml import Node
+    from drill.decks.reader import Node
 
 # deck_check and deck_yaml (and PyYAML with them) are imported where a file is parsed:
 # decks read back from the parse cache need neither, which keeps `drill due` fast.
@@ -59,8 +59,8 @@ class _Checked:
 
 
 def _check(path: Path, max_bytes: int, check_params: bool = False) -> _Checked:
-    from drill.deck_check import DeckChecker
-    from drill.deck_yaml import read_tree
+    from drill.decks.check import DeckChecker
+    from drill.decks.reader import read_tree
 
     try:
         root = read_tree(path, max_bytes)
@@ -140,7 +140,7 @@ class Collection:
         for deck in self.decks:
             if deck.id == deck_id:
                 return deck
-        from drill.deck_check import did_you_mean
+        from drill.decks.check import did_you_mean
 
         hint = did_you_mean(deck_id, [deck.id for deck in self.decks])
         raise UnknownDeck(f"no deck {deck_id!r}{hint}; see drill decks")
@@ -154,7 +154,7 @@ class Collection:
         card = deck.card(card_id) if deck else None
         if card is None:
             keys = [card.key for deck in self.decks for card in deck.cards]
-            from drill.deck_check import did_you_mean
+            from drill.decks.check import did_you_mean
 
             raise UnknownCard(f"no card {key!r}{did_you_mean(key, keys)}")
         return card
@@ -264,7 +264,7 @@ def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | Position | None) ->
 
 def load_collection(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> Collection:
     """Every deck from every source (see default_sources); a bad file never blocks the others."""
-    # Through the parse cache (drill.deck_cache): at each start-up, unchanged decks are
+    # Through the parse cache (drill.decks.cache): at each start-up, unchanged decks are
     # read back instead of parsed, which keeps `drill due` fast on large collections.
     with DeckCache() as cache:
         return load_sources(default_sources(extra), max_bytes, cache)

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import Card, CardState
-from drill.store import CardRecord
+from drill.review.store import CardRecord
 
 LEARNING_STATES = (CardState.LEARNING, CardState.RELEARNING)
 

@@ -103,7 +103,7 @@ def _summary(sheet: Worksheet) -> str:
 
 
 def _answer_text(exercise: Exercise) -> str:
-    from drill.grading import format_value
+    from drill.exercises.grading import format_value
 
     return format_value(exercise.answer)
 

@@ -22,7 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from drill.deck_limits import MAX_DECK_BYTES
+from drill.decks.limits import MAX_DECK_BYTES
 from drill.errors import DeckError
 
 MAX_DEPTH = 32

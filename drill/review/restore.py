@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from drill.backup import (
+from drill.errors import StoreError
+from drill.review.backup import (
     PARTIAL_PREFIX,
     STAMP_FORMAT,
     Backup,
@@ -25,9 +26,8 @@ from drill.backup import (
     make_backup,
     open_existing,
 )
-from drill.dbfile import BUSY_TIMEOUT_MS, NewerDatabase, UnusableDatabase, database_error
-from drill.errors import StoreError
-from drill.store import Store, check_upgradable
+from drill.review.dbfile import BUSY_TIMEOUT_MS, NewerDatabase, UnusableDatabase, database_error
+from drill.review.store import Store, check_upgradable
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from drill.errors import ConfigError
-from drill.paths import get_paths
+from drill.home.paths import get_paths
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

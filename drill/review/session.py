@@ -14,11 +14,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from drill.config import Config
+from drill.home.config import Config
 from drill.model import Card, CardState, Rating
-from drill.queue import LEARNING_STATES, build_queue, count_due, day_end, day_start, learning_due
-from drill.scheduler import Scheduler
-from drill.store import CardRecord, Review, Store
+from drill.review.queue import (
+    LEARNING_STATES,
+    build_queue,
+    count_due,
+    day_end,
+    day_start,
+    learning_due,
+)
+from drill.review.scheduler import Scheduler
+from drill.review.store import CardRecord, Review, Store
 
 
 def utc_now() -> datetime:

@@ -70,7 +70,7 @@ def pin_home() -> None:
 
 def builtin_decks_dir() -> Path:
     """The decks shipped with drill: inside the installed wheel, or the source checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # drill/, above this part
     installed = package / "_builtin_decks"
     if installed.is_dir():
         return installed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from drill.decks import Collection
+from drill.decks.loader import Collection
 from drill.model import Card
 
 

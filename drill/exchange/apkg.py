@@ -16,8 +16,8 @@ import zipfile
 from collections.abc import Iterable
 from typing import Any
 
-from drill.export.entries import Entry
-from drill.export.html import answer_html, markdown_html, question_html, reference_html
+from drill.exchange.entries import Entry
+from drill.exchange.html import answer_html, markdown_html, question_html, reference_html
 from drill.model import Deck
 
 NOTE_TYPE_NAME = "drill"

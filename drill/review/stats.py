@@ -7,7 +7,7 @@ few index scans rather than a Python loop.
 
 Definitions, chosen to match Anki's statistics:
 
-- A study day starts at `rollover_hour` local time (see drill.queue.day_start).
+- A study day starts at `rollover_hour` local time (see drill.review.queue.day_start).
 - True retention is the pass rate (any grade but Again) of reviews of cards that were in
   the review state, counting only a card's first review of the study day. A review is
   *young* when the card's scheduled interval at that moment — the time from its previous
@@ -26,8 +26,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from drill.model import Card, CardState, CardType
-from drill.queue import day_start, rollover_moment
-from drill.store import Store, to_ms
+from drill.review.queue import day_start, rollover_moment
+from drill.review.store import Store, to_ms
 
 YOUNG_DAYS = 21
 DAY_MS = 86_400_000

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zlib import crc32
 
+from drill.home.paths import get_paths
 from drill.model import Card, CardType, Deck
-from drill.paths import get_paths
 
 CACHE_FORMAT = 1
 """Bumped whenever the JSON layout below changes; older entries are then dropped."""
@@ -37,11 +37,11 @@ _APPLICATION_ID = 0x44524C43  # "DRLC": a drill deck cache, not a review databas
 _BUSY_TIMEOUT_S = 0.5  # a cache that is busy is skipped, not waited for
 # The modules whose rules decide what a valid deck parses to: editing one (or upgrading
 # drill) must invalidate every entry, or the cache would keep yesterday's verdicts.
-_PARSER_MODULES = (
-    "deck_cache.py",
-    "deck_check.py",
-    "deck_yaml.py",
-    "decks.py",
+_PARSER_MODULES = (  # relative to the drill package
+    "decks/cache.py",
+    "decks/check.py",
+    "decks/reader.py",
+    "decks/loader.py",
     "model.py",
     "exercises/registry.py",  # which generator names a compute card may use
 )
@@ -250,7 +250,7 @@ def _remove(path: Path) -> bool:
 def _fingerprint() -> str:
     from drill import __version__
 
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]
     parts = [str(CACHE_FORMAT), __version__]
     for name in _PARSER_MODULES:
         try:

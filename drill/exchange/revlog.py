@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from drill.store import Review
+    from drill.review.store import Review
 
 REVLOG_COLUMNS = ("card_id", "review_time", "review_rating", "review_state", "review_duration")
 
@@ -44,7 +44,7 @@ def revlog_csv(
     reviews: Iterable[Review], renames: Mapping[str, str] | None = None
 ) -> tuple[str, int]:
     """The CSV text and the number of reviews in it."""
-    from drill.store import to_ms  # the store loads only when a log is exported
+    from drill.review.store import to_ms  # the store loads only when a log is exported
 
     renames = renames or {}
     import csv

@@ -17,7 +17,7 @@ from drill.errors import DrillError
 from drill.exercises.base import Difficulty
 
 if TYPE_CHECKING:
-    from drill.export.entries import MakeExercise, Tick
+    from drill.exchange.entries import MakeExercise, Tick
     from drill.model import Deck
 
 # entries and fileio are imported by the functions that use them: `drill export`'s options
@@ -82,23 +82,23 @@ def render(
 ) -> Rendered:
     """The content of an export of `decks` in `fmt`. `tick` is called once per entry."""
     if fmt is Format.JSON:
-        from drill.export.jsonfmt import render_json
+        from drill.exchange.jsonfmt import render_json
 
         return Rendered(render_json(decks), len(decks))
-    from drill.export.entries import entries
+    from drill.exchange.entries import entries
 
     items = entries(
         decks, instances=instances, seed=seed, make=make, difficulty=difficulty, tick=tick
     )
     if fmt is Format.APKG:
-        from drill.export.apkg import render_apkg
+        from drill.exchange.apkg import render_apkg
 
         return Rendered(*render_apkg(items, timestamp=timestamp))
     if fmt is Format.MD:
-        from drill.export.markdown import render_markdown
+        from drill.exchange.markdown import render_markdown
 
         return Rendered(*render_markdown(items))
-    from drill.export.delimited import render_delimited
+    from drill.exchange.delimited import render_delimited
 
     return Rendered(*render_delimited(items, "\t" if fmt is Format.TSV else ","))
 
@@ -117,7 +117,7 @@ def export(
     timestamp: float | None = None,
 ) -> Rendered:
     """Render and write atomically. An existing `path` is refused before any work unless `force`."""
-    from drill.fileio import atomic_write, refuse_existing
+    from drill.home.fileio import atomic_write, refuse_existing
 
     refuse_existing(path, force=force)
     rendered = render(
@@ -136,7 +136,7 @@ def export(
 
 def total_steps(decks: Sequence[Deck], fmt: Format, instances: int) -> int:
     """How many times `render` calls `tick`, for a progress bar."""
-    from drill.export.entries import step_count
+    from drill.exchange.entries import step_count
 
     return 0 if fmt is Format.JSON else step_count(decks, instances)
 

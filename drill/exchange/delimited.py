@@ -13,9 +13,9 @@ import csv
 import io
 from collections.abc import Iterable
 
-from drill.export.apkg import anki_deck_name, anki_tags
-from drill.export.entries import Entry
-from drill.export.html import answer_html, question_html, reference_html
+from drill.exchange.apkg import anki_deck_name, anki_tags
+from drill.exchange.entries import Entry
+from drill.exchange.html import answer_html, question_html, reference_html
 
 SEPARATOR_NAMES = {",": "Comma", "\t": "Tab"}
 TAGS_COLUMN, DECK_COLUMN, GUID_COLUMN = 3, 4, 5  # 1-based, as in Anki's headers

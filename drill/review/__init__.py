@@ -1,0 +1,15 @@
+"""Review: the memory of what was studied, and what to study next.
+
+- `dbfile`     what makes a file a drill database; one-line errors for files that are not
+- `store`      the SQLite store: card state, the append-only review log, named migrations
+- `backup`     copies of the database (daily, before migrations, by hand) and rotation
+- `restore`    putting a backup back, after checking it in full
+- `scheduler`  FSRS through the `fsrs` package (imported on first use)
+- `queue`      the study day, rollover and the due queue
+- `session`    the review loop as pure logic: next card, grades, answers, undo
+- `stats`      the figures behind `drill stats`
+
+May import: `home` (paths, config), `model`, `errors`; the `fsrs` package.
+Must not import: `decks`, `exercises`, `exchange`, `cli`, `ui`, rich or typer. Cards
+come in as `model.Card` values; the database is reached only through `store.Store`.
+"""
