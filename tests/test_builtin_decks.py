@@ -19,8 +19,9 @@ from drill.home.paths import builtin_decks_dir
 from drill.model import CardType
 
 MAX_ANSWER_WORDS = 120  # longer answers should be split into several cards
-MIN_DECKS = 14
-MIN_BASIC_CARDS = 250
+MIN_DECKS = 30
+MIN_BASIC_CARDS = 1000
+MIN_BASIC_CARDS_PER_NEW_DECK = 25
 
 DECK_FILES = sorted(builtin_decks_dir().glob("*.yaml"))
 
@@ -104,6 +105,15 @@ def test_no_answer_is_repeated():
         deck_id = raw_deck(path)["id"]
         for card in basic_cards(path):
             owners.setdefault(normalised(str(card["a"])), []).append(f"{deck_id}/{card['id']}")
+    assert [keys for keys in owners.values() if len(keys) > 1] == []
+
+
+def test_no_question_is_repeated():
+    owners: dict[str, list[str]] = {}
+    for path in DECK_FILES:
+        deck_id = raw_deck(path)["id"]
+        for card in basic_cards(path):
+            owners.setdefault(normalised(str(card["q"])), []).append(f"{deck_id}/{card['id']}")
     assert [keys for keys in owners.values() if len(keys) > 1] == []
 
 
