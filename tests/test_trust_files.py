@@ -476,3 +476,13 @@ def test_export_prints_each_warning_once(tmp_path):
     assert result.exit_code == 0, result.output
     (warning,) = result.stderr.splitlines()
     assert warning.startswith(f"Warning: {folder / 'broken.yaml'}:3:8: ")
+
+
+def test_a_missing_folder_named_twice_is_warned_about_once(tmp_path, monkeypatch):
+    missing = tmp_path / "no-such-folder"
+    monkeypatch.setenv("DRILL_DECKS", str(missing))
+    out = tmp_path / "all.md"
+    result = CliRunner().invoke(app, ["export", "--decks", str(missing), "-o", str(out)])
+    assert result.exit_code == 0
+    # It was collected once per naming, and shown as "(skipped; 1 more error, see drill lint)"
+    assert result.stderr == f"Warning: {missing}: no such file or folder (skipped)\n"

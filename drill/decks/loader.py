@@ -216,8 +216,12 @@ def load_sources(
     """
     collection = Collection()
     seen: set[Path] = set()
+    named: set[Path] = set()  # a source named twice (DRILL_DECKS and --decks) is read once
     owners: dict[str, Deck] = {}
     for source in sources:
+        if Path(source).absolute() in named:
+            continue
+        named.add(Path(source).absolute())
         try:
             files = _new_files(_expand(source), seen)
         except DeckError as error:
