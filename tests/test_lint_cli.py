@@ -148,15 +148,15 @@ def test_the_builtin_decks_lint_clean():
 
 
 @pytest.mark.usefixtures("no_builtin")
-def test_decks_lists_id_title_count_and_source(tmp_path):
+def test_decks_lists_id_title_count_stage_and_source(tmp_path):
     good = put(tmp_path / "a", "good.yaml", GOOD)
     other = put(tmp_path / "b", "other.yaml", OTHER)
     result = run("decks", "--decks", str(good), "--decks", str(tmp_path / "b"))
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [
-        "ID        TITLE            CARDS  SOURCE",
-        f"backprop  Backpropagation      2  {good}",
-        f"optim     Optimizers           1  {other}",
+        "ID        TITLE            CARDS  STAGE           SOURCE",
+        f"backprop  Backpropagation      2  1 (your decks)  {good}",
+        f"optim     Optimizers           1  1 (your decks)  {other}",
     ]
     assert result.stderr == ""
 
@@ -172,7 +172,9 @@ def test_decks_warns_once_per_bad_file_and_lists_the_rest(tmp_path):
         f"Warning: {bad}:5:8: card 'one': 'q' must be text, not a list"
         " (skipped; 2 more errors, see drill lint)"
     ]
-    assert result.stdout.splitlines()[1:] == [f"backprop  Backpropagation      2  {good}"]
+    assert result.stdout.splitlines()[1:] == [
+        f"backprop  Backpropagation      2  1 (your decks)  {good}"
+    ]
 
 
 @pytest.mark.usefixtures("no_builtin")

@@ -49,7 +49,7 @@ def lint(paths: PathsArgument = None, decks: DecksOption = None) -> None:
 
 @app.command("decks")
 def list_decks(decks: DecksOption = None) -> None:
-    """List the decks drill knows: id, title, number of cards and source file."""
+    """List the decks drill knows, in teaching order: id, title, cards, stage and file."""
     from drill.home.paths import get_paths
 
     collection = load_decks(decks)
@@ -62,14 +62,24 @@ def list_decks(decks: DecksOption = None) -> None:
 
 
 def _table(collection: Collection) -> list[str]:
-    header = ("ID", "TITLE", "CARDS", "SOURCE")
+    """One row per deck in teaching order: the stage that introduces its new cards."""
+    from drill.decks.curriculum import load_curriculum
+
+    curriculum = load_curriculum()
+    decks = sorted(
+        collection.decks,
+        key=lambda deck: (curriculum.place(deck.id).stage, curriculum.place(deck.id).position),
+    )
+    header = ("ID", "TITLE", "CARDS", "STAGE", "SOURCE")
     rows = [
-        (deck.id, deck.title, str(len(deck.cards)), str(deck.path)) for deck in collection.decks
+        (deck.id, deck.title, str(len(deck.cards)), str(curriculum.place(deck.id)), str(deck.path))
+        for deck in decks
     ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(3)]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(4)]
     return [
-        f"{id_:<{widths[0]}}  {title:<{widths[1]}}  {count:>{widths[2]}}  {source}"
-        for id_, title, count, source in (header, *rows)
+        f"{id_:<{widths[0]}}  {title:<{widths[1]}}  {count:>{widths[2]}}  "
+        f"{stage:<{widths[3]}}  {source}"
+        for id_, title, count, stage, source in (header, *rows)
     ]
 
 

@@ -30,6 +30,7 @@ def study(
     """
     from rich.console import Console
 
+    from drill.decks.curriculum import load_curriculum
     from drill.decks.selection import select_cards
     from drill.home.config import load_config
     from drill.review.session import Session, utc_now
@@ -38,7 +39,8 @@ def study(
 
     config = load_config()
     collection = load_decks(extra, config)
-    cards = select_cards(collection, decks or (), tag or ())
+    # New cards come in teaching order (decks/curriculum.toml), not file by file.
+    cards = load_curriculum().teaching_order(select_cards(collection, decks or (), tag or ()))
     console = Console(highlight=False)
     with open_store(collection) as store:
         session = Session(store, cards, config, new_limit=new, limit=limit)
