@@ -4,32 +4,37 @@
 
 DIR becomes a drill home (use it with DRILL_HOME=DIR): `--decks` YAML files of generated
 cards in DIR/decks, and a database DIR/drill.db whose review log holds `--reviews`
-reviews, written through drill's own Store (Store.record_many, in large transactions).
+reviews. The schema is made by drill's own Store (its migrations); the rows go in with
+plain SQL, as a bulk load: the whole history is drawn with NumPy a column at a time,
+sorted into time order and inserted in large transactions, with the log's secondary
+indexes built once at the end (100,000 cards and 5 million reviews in about a minute).
 
 The history is made up but shaped like a real one: most cards reviewed for up to three
 years with growing gaps, a tenth never studied, some lapses, relearning and suspended
 cards, compute cards with seeds and typed answers, the log in time order, and due dates
-spread around today so that `drill due` and `drill study` have work to do.
+spread around today (a few days' worth overdue) so that `drill due` and `drill study`
+have work to do.
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
-import heapq
-import itertools
+import json
 import random
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
+import numpy as np
 
 from drill.exercises.registry import GENERATORS
 from drill.model import CardState, Rating
-from drill.review.store import CardRecord, Review, Store
+from drill.review.store import Store
 
 DAY_MS = 86_400_000
 HISTORY_DAYS = 3 * 365
@@ -37,7 +42,8 @@ NEW_SHARE = 0.10  # cards never studied
 SUSPENDED_SHARE = 0.01
 LEFT_LEARNING = 0.05  # lapsed cards whose relearning was left for later
 COMPUTE_EVERY = 20  # one card in 20 is a compute card
-BATCH = 100_000  # reviews per transaction
+LEECH_LAPSES = 8  # cards with this many lapses are marked as leeches
+BATCH = 250_000  # reviews per transaction
 _VOCABULARY = """
 gradient loss weight bias layer network activation softmax entropy batch norm convolution
 kernel stride padding attention head query key value embedding token residual dropout
@@ -47,7 +53,6 @@ explode clip chain rule jacobian vector product forward backward pass graph node
 tensor shape broadcast sum mean sample
 """
 WORDS = tuple(_VOCABULARY.split())
-RATINGS = (Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY)
 RATING_CUMULATIVE = (0.08, 0.15, 0.90, 1.0)  # Again 8%, Hard 7%, Good 75%, Easy 10%
 
 
@@ -57,17 +62,11 @@ def main() -> None:
     database = home / "drill.db"
     if database.exists():
         sys.exit(f"{database} exists; give an empty or new --home")
-    rng = random.Random(args.seed)
     started = time.perf_counter()
-    keys = write_decks(home / "decks", args.cards, args.decks, rng)
+    keys = write_decks(home / "decks", args.cards, args.decks, random.Random(args.seed))
     decks_done = time.perf_counter()
     now_ms = round(datetime.now(UTC).timestamp() * 1000)
-    with Store(database) as store:
-        # A large page cache for this connection only: the log's indexes grow to hundreds
-        # of megabytes, and inserting into them from disk pages is most of the time.
-        store.db.execute(f"PRAGMA cache_size = {-256 * 1024}")  # KiB
-        written = write_reviews(store, keys, args.reviews, now_ms, rng)
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    written = write_reviews(database, keys, args.reviews, now_ms, args.seed)
     finished = time.perf_counter()
     print(f"{len(keys):,} cards in {args.decks} deck files: {home / 'decks'}")
     print(f"{written:,} reviews: {database} ({database.stat().st_size / 2**20:,.0f} MiB)")
@@ -91,137 +90,287 @@ def parse_args() -> argparse.Namespace:
 
 
 def write_decks(folder: Path, cards: int, decks: int, rng: random.Random) -> dict[str, bool]:
-    """Write the deck files; returns every card key, and whether it is a compute card."""
+    """Write the deck files; returns every card key, and whether it is a compute card.
+
+    The YAML is written as text: every string is a JSON string, which YAML reads as a
+    double-quoted scalar, and PyYAML's emitter would take longer than the rest of a
+    100,000-card collection."""
     folder.mkdir(parents=True, exist_ok=True)
     generators = sorted(GENERATORS)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     keys: dict[str, bool] = {}
     for number in range(decks):
         deck_id = f"bench-{number:02d}"
         count = cards // decks + (number < cards % decks)
-        deck_cards = [make_card(f"c{index:05d}", index, generators, rng) for index in range(count)]
-        deck = {
-            "id": deck_id,
-            "title": f"Benchmark deck {number}",
-            "description": sentence(rng, 12),
-            "tags": ["benchmark"],
-            "cards": deck_cards,
-        }
-        text = yaml.dump(deck, Dumper=dumper, sort_keys=False, allow_unicode=True, width=90)
-        (folder / f"{deck_id}.yaml").write_text(text, encoding="utf-8")
-        keys.update((f"{deck_id}/{card['id']}", "generator" in card) for card in deck_cards)
+        lines = [
+            f"id: {deck_id}",
+            f"title: Benchmark deck {number}",
+            f"description: {json.dumps(sentence(rng, 12))}",
+            "tags: [benchmark]",
+            "cards:",
+        ]
+        for index in range(count):
+            card_id = f"c{index:05d}"
+            compute = index % COMPUTE_EVERY == COMPUTE_EVERY - 1
+            lines += compute_card(card_id, generators, rng) if compute else basic_card(card_id, rng)
+            keys[f"{deck_id}/{card_id}"] = compute
+        (folder / f"{deck_id}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return keys
 
 
-def make_card(card_id: str, index: int, generators: list[str], rng: random.Random) -> dict:
-    tags = rng.sample(WORDS[:12], 2)
-    if index % COMPUTE_EVERY == COMPUTE_EVERY - 1:
-        return {"id": card_id, "type": "compute", "generator": rng.choice(generators)}
+def basic_card(card_id: str, rng: random.Random) -> list[str]:
+    question = sentence(rng, rng.randint(6, 16)) + "?"
     answer = "\n\n".join(sentence(rng, rng.randint(15, 35)) for _ in range(rng.randint(1, 3)))
-    return {"id": card_id, "q": sentence(rng, rng.randint(6, 16)) + "?", "a": answer, "tags": tags}
+    return [
+        f"- id: {card_id}",
+        f"  q: {json.dumps(question)}",
+        f"  a: {json.dumps(answer)}",
+        f"  tags: [{', '.join(rng.sample(WORDS[:12], 2))}]",
+    ]
+
+
+def compute_card(card_id: str, generators: list[str], rng: random.Random) -> list[str]:
+    return [f"- id: {card_id}", "  type: compute", f"  generator: {rng.choice(generators)}"]
 
 
 def sentence(rng: random.Random, words: int) -> str:
-    text = " ".join(rng.choice(WORDS) for _ in range(words))
+    text = " ".join(rng.choices(WORDS, k=words))
     return text[0].upper() + text[1:]
 
 
 # -- reviews -----------------------------------------------------------------------------
 
-
-def write_reviews(
-    store: Store, keys: dict[str, bool], total: int, now_ms: int, rng: random.Random
-) -> int:
-    studied = [key for key in keys if rng.random() >= NEW_SHARE] or list(keys)[:1]
-    counts = split(total, len(studied), rng)
-    timelines = [
-        card_history(key, keys[key], count, now_ms, random.Random(rng.random()))
-        for key, count in zip(studied, counts, strict=True)
-        if count
-    ]
-    # The log is appended in time order, as real use appends it.
-    merged = heapq.merge(*timelines, key=lambda item: item[0])
-    written = 0
-    while batch := [(review, after) for _, review, after in itertools.islice(merged, BATCH)]:
-        written += store.record_many(batch)
-    return written
+_REVIEW_COLUMNS = (
+    "key, reviewed_at, rating, state_before, state_after, due_after, duration_ms,"
+    " stability, difficulty, seed, answer, correct, previous"
+)
+_CARD_COLUMNS = (
+    "key, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, leech"
+)
 
 
-def split(total: int, parts: int, rng: random.Random) -> list[int]:
+@dataclass
+class History:
+    """Every review of every card, one NumPy array per column, each card's reviews on
+    consecutive rows, oldest first (`first` and `last` mark where a card's run starts and
+    ends). Columns hold the review and the state it leaves the card in."""
+
+    card: np.ndarray  # index into the list of keys
+    at: np.ndarray  # reviewed_at, ms
+    rating: np.ndarray
+    before: np.ndarray  # state_before
+    after: np.ndarray  # state_after
+    due: np.ndarray  # due_after, ms
+    stability: np.ndarray
+    difficulty: np.ndarray
+    lapses: np.ndarray  # after the review
+    reps: np.ndarray  # after the review
+    duration: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    suspended: np.ndarray
+    compute: np.ndarray
+    seed: np.ndarray
+    typed: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+
+def draw_history(compute: np.ndarray, total: int, now_ms: int, seed: int) -> History:
+    """`total` reviews over the cards (`compute` marks the compute cards), drawn with NumPy
+    a column at a time. A card's history is worked out along its own run of rows: the
+    state before a review is the state after the one before it, lapses and the drift of
+    difficulty are running sums within the run."""
+    rng = np.random.default_rng(seed)
+    n_cards = len(compute)
+    studied = np.flatnonzero(rng.random(n_cards) >= NEW_SHARE)
+    if studied.size == 0:
+        studied = np.arange(min(n_cards, 1))
+    counts = split(total, studied.size, rng)
+    studied, counts = studied[counts > 0], counts[counts > 0]
+    card = np.repeat(studied, counts)
+    offsets = np.cumsum(counts) - counts  # each card's first row
+    k = np.arange(total) - np.repeat(offsets, counts)  # position in the card's history
+    n = np.repeat(counts, counts)
+    first, last = k == 0, k == n - 1
+
+    # Gaps grow along a card's history; the last review's interval is about the gap
+    # before it. Each history first ends now, then moves back into its last interval.
+    start = now_ms - np.round(rng.uniform(0.05, 1.0, studied.size) * HISTORY_DAYS * DAY_MS)
+    span = now_ms - start
+    at = np.repeat(start, counts) + np.round(np.repeat(span, counts) * ((k + 1) / n) ** 1.6)
+    at = at.astype(np.int64)
+    gap_before = np.diff(at, prepend=at[:1])
+    gap_before[first] = DAY_MS
+    gap_after = np.append(np.diff(at), 0)
+    last_gap = np.round(gap_before * rng.uniform(0.6, 1.8, total)).astype(np.int64)
+    gap = np.where(last, last_gap, gap_after)
+
+    rating = np.searchsorted(RATING_CUMULATIVE, rng.random(total), side="right") + 1
+    # A lapse is relearned the same day, as a rule: few cards are left in relearning.
+    rating[last & (rating == Rating.AGAIN) & (rng.random(total) > LEFT_LEARNING)] = Rating.GOOD
+    again = rating == Rating.AGAIN
+    after = np.where(
+        again, np.where(first, CardState.LEARNING, CardState.RELEARNING), CardState.REVIEW
+    )
+    before = np.roll(after, 1)
+    before[first] = CardState.NEW
+    lapses = _running_sum(again & (before == CardState.REVIEW), first, counts)
+    due = at + np.where(again, 10 * 60_000, np.maximum(gap, DAY_MS))
+    # A card was last seen at some point of its last interval, a tenth of them a little
+    # more than that interval ago: the due dates fall on both sides of now, a few days'
+    # worth of cards overdue, as in the collection of someone who studies most days.
+    back = np.round((due - at)[last] * rng.uniform(0.02, 1.1, studied.size)).astype(np.int64)
+    at -= np.repeat(back, counts)
+    due -= np.repeat(back, counts)
+    stability = np.maximum(0.1, (due - at) / DAY_MS)
+    drift = _running_sum(rng.uniform(-0.3, 0.3, total), first, counts)
+    difficulty = np.clip(np.repeat(rng.uniform(3, 8, studied.size), counts) + drift, 1.0, 10.0)
+    is_compute = compute[card]
+    return History(
+        card=card,
+        at=at,
+        rating=rating,
+        before=before,
+        after=after,
+        due=due,
+        stability=stability,
+        difficulty=difficulty,
+        lapses=lapses,
+        reps=k + 1,
+        duration=rng.integers(1_500, 40_001, total),
+        first=first,
+        last=last,
+        suspended=last & (rng.random(total) < SUSPENDED_SHARE),
+        compute=is_compute,
+        seed=rng.integers(0, 2**31, total),
+        typed=np.round(rng.uniform(-3, 3, total), 3),
+    )
+
+
+def _running_sum(values: np.ndarray, first: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The sum of `values` from the start of each card's run up to each row."""
+    total = np.cumsum(values)
+    starts = total[first] - values[first]
+    return total - np.repeat(starts, counts)
+
+
+def split(total: int, parts: int, rng: np.random.Generator) -> np.ndarray:
     """`total` reviews over `parts` cards, unevenly (some cards are much harder)."""
-    weights = [rng.uniform(0.2, 1.8) for _ in range(parts)]
-    scale = total / sum(weights)
-    counts = [int(weight * scale) for weight in weights]
-    for index in rng.sample(range(parts), total - sum(counts)):
-        counts[index] += 1
+    if parts == 0:
+        return np.zeros(0, np.int64)
+    weights = rng.uniform(0.2, 1.8, parts)
+    counts = np.floor(weights * (total / weights.sum())).astype(np.int64)
+    short = total - int(counts.sum())
+    counts[rng.choice(parts, size=short, replace=False)] += 1
     return counts
 
 
-def card_history(
-    key: str, compute: bool, count: int, now_ms: int, rng: random.Random
-) -> Iterator[tuple[int, Review, CardRecord]]:
-    """One card's reviews, oldest first, each with the state it leaves the card in.
-
-    Gaps grow along the card's history; the last review's interval is about the gap
-    before it, so the cards' due dates fall on both sides of today.
-    """
-    start = now_ms - round(rng.uniform(0.05, 1.0) * HISTORY_DAYS * DAY_MS)
-    span = (now_ms - DAY_MS // 2) - start
-    state, lapses, difficulty = CardState.NEW, 0, rng.uniform(3, 8)
-    times = [start + round(span * ((k + 1) / count) ** 1.6) for k in range(count)]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-    gaps.append(round((gaps[-1] if gaps else DAY_MS) * rng.uniform(0.6, 1.8)))
-    for k, (at, gap) in enumerate(zip(times, gaps, strict=True)):
-        rating = RATINGS[bisect.bisect(RATING_CUMULATIVE, rng.random())]
-        if k + 1 == count and rating is Rating.AGAIN and rng.random() > LEFT_LEARNING:
-            rating = Rating.GOOD  # a lapse is relearned the same day, as a rule
-        if rating is Rating.AGAIN:
-            lapses += state is CardState.REVIEW
-            after_state = CardState.LEARNING if state is CardState.NEW else CardState.RELEARNING
-            due = at + 10 * 60_000
-        else:
-            after_state, due = CardState.REVIEW, at + max(gap, DAY_MS)
-        stability = max(0.1, (due - at) / DAY_MS)
-        difficulty = min(10.0, max(1.0, difficulty + rng.uniform(-0.3, 0.3)))
-        last = k + 1 == count
-        suspended = last and rng.random() < SUSPENDED_SHARE
-        after = CardRecord(
-            key,
-            after_state,
-            0 if after_state is not CardState.REVIEW else None,
-            stability,
-            difficulty,
-            _utc(due),
-            _utc(at),
-            k + 1,
-            lapses,
-            suspended=suspended,
-            leech=lapses >= 8,
-        )
-        typed = f"{rng.uniform(-3, 3):.3f}" if compute else None
-        review = Review(
-            key=key,
-            reviewed_at=_utc(at),
-            rating=rating,
-            state_before=state,
-            state_after=after_state,
-            due_after=_utc(due),
-            duration_ms=rng.randint(1_500, 40_000),
-            stability=stability,
-            difficulty=difficulty,
-            seed=rng.randrange(2**31) if compute else None,
-            answer=typed,
-            correct=(rating is not Rating.AGAIN) if compute else None,
-        )
-        state = after_state
-        yield at, review, after
+def write_reviews(database: Path, keys: dict[str, bool], total: int, now_ms: int, seed: int) -> int:
+    """Draw the history and write it: the log in time order, as real use appends it, and
+    each studied card's final state. Returns the number of reviews written."""
+    names = list(keys)
+    history = draw_history(np.array(list(keys.values()), dtype=bool), total, now_ms, seed)
+    order = np.argsort(history.at, kind="stable")
+    with Store(database) as store:  # the schema of this drill, through its migrations
+        db = store.db
+        # A bulk load into a new file: no journal and no fsync (a failed load leaves a file
+        # to delete, nothing more), and a page cache the size of the indexes.
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute(f"PRAGMA cache_size = {-1024 * 1024}")  # KiB
+        with _indexes_built_after(db, "review_log"):
+            for begin in range(0, len(order), BATCH):
+                rows = _review_rows(history, order[begin : begin + BATCH], names)
+                with store.write():
+                    db.executemany(_INSERT_REVIEW, rows)
+        with store.write():
+            db.executemany(
+                f"INSERT INTO card_state ({_CARD_COLUMNS}) VALUES ({', '.join('?' * 11)})",
+                _card_rows(history, np.flatnonzero(history.last), names),
+            )
+        db.execute("PRAGMA journal_mode = WAL")  # as drill keeps its database
+    return len(history)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+@contextmanager
+def _indexes_built_after(db: sqlite3.Connection, table: str) -> Iterator[None]:
+    """Drop the table's secondary indexes for the load and build them again after it, from
+    their own SQL: one sort per index instead of millions of inserts at random places."""
+    indexes = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+        " AND sql IS NOT NULL",
+        (table,),
+    ).fetchall()
+    for name, _ in indexes:
+        db.execute(f'DROP INDEX "{name}"')
+    try:
+        yield
+    finally:
+        for _, sql in indexes:
+            db.execute(sql)
 
 
-def _utc(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
+# The card's previous state is kept with each review for undo: JSON of its CardRecord, built
+# by SQLite from the previous review's columns (?13 onwards), NULL before the first review.
+_INSERT_REVIEW = f"""INSERT INTO review_log ({_REVIEW_COLUMNS}) VALUES (
+    ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+    CASE WHEN ?13 IS NOT NULL THEN json_object(
+        'key', ?1, 'state', ?13,
+        'step', CASE WHEN ?13 = {int(CardState.REVIEW)} THEN NULL ELSE 0 END,
+        'stability', ?14, 'difficulty', ?15, 'due', ?16, 'last_review', ?17, 'reps', ?18,
+        'lapses', ?19, 'suspended', json('false'),
+        'leech', json(CASE WHEN ?19 >= {LEECH_LAPSES} THEN 'true' ELSE 'false' END)) END)"""
+
+
+def _review_rows(history: History, rows: np.ndarray, names: list[str]) -> Iterator[tuple]:
+    """The parameters of _INSERT_REVIEW for `rows` (indexes into the history)."""
+    h = history
+    compute = h.compute[rows].tolist()
+    correct = (h.rating[rows] != Rating.AGAIN).tolist()
+    earlier = rows - 1  # the card's review before, unless this is its first
+    earlier_state = np.where(h.first[rows], -1, h.after[earlier]).tolist()
+    return zip(
+        [names[c] for c in h.card[rows].tolist()],
+        h.at[rows].tolist(),
+        h.rating[rows].tolist(),
+        h.before[rows].tolist(),
+        h.after[rows].tolist(),
+        h.due[rows].tolist(),
+        h.duration[rows].tolist(),
+        h.stability[rows].tolist(),
+        h.difficulty[rows].tolist(),
+        [s if c else None for s, c in zip(h.seed[rows].tolist(), compute, strict=True)],
+        [f"{t:.3f}" if c else None for t, c in zip(h.typed[rows].tolist(), compute, strict=True)],
+        [int(ok) if c else None for ok, c in zip(correct, compute, strict=True)],
+        [None if state < 0 else state for state in earlier_state],
+        h.stability[earlier].tolist(),
+        h.difficulty[earlier].tolist(),
+        h.due[earlier].tolist(),
+        h.at[earlier].tolist(),
+        h.reps[earlier].tolist(),
+        h.lapses[earlier].tolist(),
+        strict=True,
+    )
+
+
+def _card_rows(history: History, rows: np.ndarray, names: list[str]) -> Iterator[tuple]:
+    h = history
+    after = h.after[rows].tolist()
+    return zip(
+        [names[c] for c in h.card[rows].tolist()],
+        after,
+        [None if state == CardState.REVIEW else 0 for state in after],
+        h.stability[rows].tolist(),
+        h.difficulty[rows].tolist(),
+        h.due[rows].tolist(),
+        h.at[rows].tolist(),
+        h.reps[rows].tolist(),
+        h.lapses[rows].tolist(),
+        h.suspended[rows].astype(int).tolist(),
+        (h.lapses[rows] >= LEECH_LAPSES).astype(int).tolist(),
+        strict=True,
+    )
 
 
 if __name__ == "__main__":

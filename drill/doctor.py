@@ -15,8 +15,10 @@ from enum import IntEnum
 from pathlib import Path
 
 from drill.decks.loader import Collection
+from drill.decks.scheduled import scheduled_cards
 from drill.errors import ConfigError, DeckError
 from drill.review import backup
+from drill.review.dbfile import counted_reviews
 
 ORPHANS_SHOWN = 5
 BACKUP_LAG = timedelta(days=2)
@@ -120,7 +122,12 @@ def _lost_history(path: Path) -> list[Finding]:
     found = backup.richer_backup(path)
     if found is None:
         return []
-    copy, copy_reviews, live_reviews = found
+    copy = found[0]
+    # Told as every other figure counts reviews (undone ones left out): a backup richer
+    # only in undone reviews has lost nothing.
+    copy_reviews, live_reviews = _counted(copy.path), _counted(path)
+    if copy_reviews <= live_reviews:
+        return []
     return [
         Finding(
             "database",
@@ -130,6 +137,16 @@ def _lost_history(path: Path) -> list[Finding]:
             f"If that history is yours: drill restore {copy.path.name}",
         )
     ]
+
+
+def _counted(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    try:
+        with backup.open_existing(path) as db:
+            return counted_reviews(db)
+    except (OSError, sqlite3.DatabaseError):
+        return 0
 
 
 def _schema(db: sqlite3.Connection, path: Path, known: list[str]) -> list[Finding]:
@@ -168,7 +185,7 @@ def _schema(db: sqlite3.Connection, path: Path, known: list[str]) -> list[Findin
                 "Nothing to do: the next command that uses it upgrades it, after a backup.",
             )
         ]
-    reviews = db.execute("SELECT count(*) FROM review_log").fetchone()[0]
+    reviews = counted_reviews(db)  # undone ones left out, as `drill stats` counts
     return [
         Finding(
             "database",
@@ -349,7 +366,8 @@ def run_checks(
     database: Path, collection: Collection, config_file: Path, backups: Path
 ) -> list[Finding]:
     """Every check, in the order `drill doctor` shows them."""
-    card_keys = {card.key for deck in collection.decks for card in deck.cards}
+    # The keys cards are studied under: a cloze card's are `deck/card#c1`, `#c2`, …
+    card_keys = {card.key for deck in collection.decks for card in scheduled_cards(deck.cards)}
     return [
         *check_database(database, card_keys),
         *check_decks(collection),

@@ -46,6 +46,10 @@ class UnknownDeck(DrillError):
     """No such deck."""
 
 
+class UnknownTag(DrillError):
+    """No card has this tag."""
+
+
 class ConfigError(DrillError):
     """The configuration file is invalid."""
 

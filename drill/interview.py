@@ -98,13 +98,17 @@ class Suggestion:
 @dataclass(frozen=True)
 class Report:
     results: tuple[Result, ...]
-    planned: int  # questions drawn; fewer are answered if the time ran out or the user quit
+    # Questions drawn; fewer are answered if the time ran out or the user quit. None when
+    # the interview ran until the time was up (--minutes without --count): then the
+    # questions drawn are a pool to draw on, not a plan.
+    planned: int | None
     seconds: float
     time_up: bool
     recorded: bool
     weakest_decks: tuple[Weakness, ...]
     weakest_tags: tuple[Weakness, ...]
     study_next: tuple[Suggestion, ...]
+    unanswered: Question | None = None  # on screen when the time ran out: not scored
 
     @property
     def score(self) -> float:
@@ -121,6 +125,7 @@ class Report:
             "planned": self.planned,
             "seconds": round(self.seconds, 1),
             "time_up": self.time_up,
+            "unanswered": self.unanswered.number if self.unanswered else None,
             "recorded": self.recorded,
             "results": [result.to_dict() for result in self.results],
             "weakest_decks": [w.to_dict() for w in self.weakest_decks],
@@ -191,11 +196,16 @@ class Interview:
         budget_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         session: Session | None = None,
+        until_time_is_up: bool = False,
     ) -> None:
         if budget_seconds is not None and budget_seconds <= 0:
             raise ValueError("the time budget must be positive")
+        if until_time_is_up and budget_seconds is None:
+            raise ValueError("an interview until the time is up needs a time budget")
         self.questions = list(questions)
         self.budget = budget_seconds
+        self.until_time_is_up = until_time_is_up  # the questions are a pool, not a plan
+        self._unanswered: Question | None = None
         self.clock = clock
         self.session = session
         self.results: list[Result] = []
@@ -265,6 +275,14 @@ class Interview:
         """End early; the question on screen, if any, goes unscored."""
         self._end()
 
+    def expire(self) -> None:
+        """The time ran out while the current question was open: it ends the interview
+        unanswered (not wrong), and the report says so."""
+        if self._asked_at is not None and self._ended is None:
+            self._unanswered = self.questions[len(self.results)]
+        self._time_up = True
+        self._end()
+
     def report(self) -> Report:
         end = self._ended if self._ended is not None else self.clock()
         results = tuple(self.results)
@@ -272,13 +290,14 @@ class Interview:
         tags = _weakest(results, lambda r: tuple(t for t in r.question.tags if t != INTERVIEW_TAG))
         return Report(
             results=results,
-            planned=len(self.questions),
+            planned=None if self.until_time_is_up else len(self.questions),
             seconds=0.0 if self._started is None else end - self._started,
             time_up=self._time_up,
             recorded=self.session is not None,
             weakest_decks=decks,
             weakest_tags=tags,
             study_next=study_next(results, decks, tags),
+            unanswered=self._unanswered,
         )
 
     def _end(self) -> None:

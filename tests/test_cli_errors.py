@@ -8,7 +8,7 @@ once; BAD_ARGUMENTS must name at least one bad call for each (a test fails until
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,13 @@ ROOT = typer.main.get_command(app)
 
 
 def leaf_commands(command=ROOT, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every runnable command as its words, e.g. ("log", "export")."""
+    """Every runnable command as its words, e.g. ("log", "export"); a group that runs on
+    its own too (`drill decks` lists, `drill decks remove` removes) is one of them."""
     subcommands = getattr(command, "commands", None)
     if not subcommands:
         return [path]
-    return [
+    runs_alone = [path] if getattr(command, "invoke_without_command", False) else []
+    return runs_alone + [
         leaf
         for name, sub in sorted(subcommands.items())
         for leaf in leaf_commands(sub, (*path, name))
@@ -62,9 +64,15 @@ def files(tmp_path, monkeypatch, drill_home) -> Path:
     decks.mkdir()
     (decks / "cli.yaml").write_text(DECK, encoding="utf-8")
     monkeypatch.setenv("DRILL_DECKS", str(decks))
+    monkeypatch.setenv("EDITOR", "true")  # `drill edit` opens it, and it changes nothing
+    monkeypatch.delenv("VISUAL", raising=False)
     (tmp_path / "cards.csv").write_text("What is two?,Two.\n", encoding="utf-8")
+    (drill_home / "decks").mkdir()  # a deck of the user's own, for `drill decks remove`
+    (drill_home / "decks" / "mine.yaml").write_text(DECK.replace("cli", "mine"))
     (tmp_path / "notes.txt").write_text("not a database nor a deck\n", encoding="utf-8")
     (tmp_path / "exists.out").write_text("already here\n", encoding="utf-8")
+    softmax = "import numpy as np\ndef softmax(z):\n    e = np.exp(z - z.max(-1, keepdims=True))\n"
+    (tmp_path / "softmax.py").write_text(softmax + "    return e / e.sum(-1, keepdims=True)\n")
     good = tmp_path / "good.db"
     Store(good).close()
     return tmp_path
@@ -96,22 +104,36 @@ def assert_no_crash(result) -> None:
     assert "Traceback" not in result.output
 
 
+SOON = (date.today() + timedelta(days=30)).isoformat()  # a date ahead, for `drill plan`
+
 # A valid call of each command (so the generic checks below can break one thing at a time).
 MINIMAL: dict[tuple[str, ...], list[str]] = {
+    ("add",): ["cli", "-q", "What is two?", "-a", "Two."],
     ("backup",): [],
+    ("code", "check"): ["softmax", "{tmp}/softmax.py", "--seed", "1"],
+    ("code", "list"): [],
+    ("code", "show"): ["softmax"],
     ("config",): [],
     ("decks",): [],
+    ("decks", "remove"): ["mine"],
     ("doctor",): [],
     ("due",): [],
+    ("edit",): ["cli/one"],
     ("export",): ["cli", "-o", "{tmp}/out.json", "--force"],
     ("gen",): ["conv-output-size"],
     ("import",): ["{tmp}/cards.csv", "--id", "imported"],
     ("interview",): ["cli"],
     ("lint",): [],
+    ("list",): [],
     ("log", "export"): ["-o", "{tmp}/log.csv", "--force"],
+    ("optimize",): [],
     ("paths",): [],
+    ("plan",): ["cli", "--date", SOON],
+    ("reschedule",): [],
     ("restore",): ["{tmp}/good.db"],
+    ("search",): ["one"],
     ("show",): ["cli/one"],
+    ("simulate",): ["--retention", "0.9", "--days", "30", "--cards", "10"],
     ("stats",): [],
     ("study",): [],
     ("suspend",): ["cli/one"],
@@ -123,11 +145,17 @@ REPORTS = {("doctor",), ("lint",)}
 
 # Bad calls that each command must refuse with one `Error:` line (code 1 unless given).
 BAD_ARGUMENTS: dict[tuple[str, ...], list[list[str]]] = {
+    ("add",): [["no-such-deck", "-q", "Q?", "-a", "A."], ["cli", "-q", "", "-a", "A."]],
     ("backup",): [["--list", "extra"]],
+    ("code", "check"): [["no-such-exercise", "{tmp}/softmax.py"], ["softmax", "{tmp}/none.py"]],
+    ("code", "list"): [["extra"]],
+    ("code", "show"): [["no-such-exercise"], []],
     ("config",): [["--path", "extra"]],
     ("decks",): [["extra"]],
+    ("decks", "remove"): [["cli"], ["no-such-deck"], ["intro"]],
     ("doctor",): [["extra"]],
     ("due",): [["no-such-deck"]],
+    ("edit",): [["no-such/card"], ["nokey"], []],
     ("export",): [
         ["no-such-deck", "-o", "{tmp}/x.json"],
         ["cli", "-o", "{tmp}/exists.out"],
@@ -137,10 +165,16 @@ BAD_ARGUMENTS: dict[tuple[str, ...], list[list[str]]] = {
     ("import",): [["{tmp}/missing.csv"], ["{tmp}/notes.txt"]],
     ("interview",): [["no-such-deck"]],
     ("lint",): [["{tmp}/missing.yaml"], ["{tmp}/notes.txt"]],
+    ("list",): [["no-such-deck"], ["--due-before", "someday"]],
     ("log", "export"): [["-o", "{tmp}/exists.out"]],
+    ("optimize",): [["extra"]],
     ("paths",): [["extra"]],
+    ("plan",): [["cli", "--date", "someday"], ["no-such-deck", "--date", SOON], ["cli"]],
+    ("reschedule",): [["extra"]],
     ("restore",): [["{tmp}/notes.txt"], ["{tmp}/missing.db"], []],
+    ("search",): [[]],
     ("show",): [["no-such/card"], ["nokey"], []],
+    ("simulate",): [["--retention", "1.5"]],
     ("stats",): [["no-such-deck"]],
     ("study",): [["no-such-deck"]],
     ("suspend",): [["no-such/card"], []],

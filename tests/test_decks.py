@@ -267,7 +267,7 @@ DECK_HEAD = "id: d\ntitle: D\ncards:\n"
         (
             "  - id: c\n    type: comptue\n    generator: mlp-backward\n",
             "F:5:11: card 'c': unknown card type 'comptue' (did you mean 'compute'?);"
-            " use basic or compute",
+            f" use {', '.join(t.value for t in list(CardType)[:-1])} or {list(CardType)[-1].value}",
         ),
         (
             "  - id: c\n    type: compute\n    generator: mlp-backward\n    a: 3\n",

@@ -304,7 +304,7 @@ def test_export_to_stdout_needs_a_text_format(tmp_path):
     result = runner.invoke(app, ["export", "ml", "--decks", str(folder), "-o", "-", "-f", "json"])
     assert result.exit_code == 0
     assert [deck["id"] for deck in json.loads(result.stdout)["decks"]] == ["ml"]
-    assert result.stderr == "Wrote 1 deck (3 cards) to -.\n"
+    assert result.stderr == "Wrote 1 deck (3 cards) to standard output.\n"
 
 
 def test_export_of_an_unknown_deck_is_an_error(tmp_path):

@@ -7,11 +7,13 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from export_samples import write_deck_folder
 from typer.testing import CliRunner
 
 from drill.cli import app
-from drill.exchange.revlog import REVLOG_COLUMNS, card_number
+from drill.decks.loader import load_collection, only_renamed
+from drill.exchange.revlog import REVLOG_COLUMNS, LogFormat, card_number, write_log
 from drill.model import CardState, Rating
 from drill.review.store import CardRecord, Review, Store, to_ms
 
@@ -104,7 +106,7 @@ def test_jsonl_keeps_every_review_with_undone_ones_flagged():
         ("ml/relu", 2, True),
     ]
     assert records[1]["card_id"] == card_number("ml/relu")
-    assert result.stderr == "Wrote 4 reviews to -.\n"
+    assert result.stderr == "Wrote 4 reviews to standard output.\n"
 
 
 def test_card_numbers_are_stable_positive_and_distinct():
@@ -122,3 +124,54 @@ def test_an_existing_log_file_is_kept_without_force(tmp_path):
     forced = runner.invoke(app, ["log", "export", "-o", str(out), "--force"])
     assert forced.exit_code == 0
     assert out.read_text() == ""  # jsonl from the suffix, and no reviews yet
+
+
+def _reference_csv(store, renames):
+    """The CSV as the first version wrote it: a Review per row, csv.writer, a hash each."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(REVLOG_COLUMNS)
+    for r in store.iter_reviews():
+        key = renames.get(r.key, r.key)
+        duration = "" if r.duration_ms is None else r.duration_ms
+        writer.writerow(
+            [card_number(key), to_ms(r.reviewed_at), int(r.rating), int(r.state_before), duration]
+        )
+    return buffer.getvalue()
+
+
+def test_the_streamed_csv_is_the_row_by_row_one(store):
+    """Chunks of SQLite-written text, keys hashed once: the same bytes as a Review per row."""
+    history = []
+    for n in range(60):
+        key = f"ml/{['relu', 'rectifier', 'other', 'gelu'][n % 4]}"
+        at = T0 + timedelta(minutes=n * 7 % 50, seconds=n)  # out of insertion order
+        item = review(key, 0, Rating(1 + n % 4), CardState(n % 4), None if n % 5 else 1234)
+        item = Review(**{**item.__dict__, "reviewed_at": at, "due_after": at})
+        history.append((item, CardRecord(key=key, state=CardState.REVIEW)))
+    store.record_many(history)
+    store.undo(60, T0 + timedelta(hours=2))
+    renames = {"ml/rectifier": "ml/relu"}
+    written: list[str] = []
+    count = write_log(store, LogFormat.CSV, written.append, renames)
+    assert "".join(written) == _reference_csv(store, renames)
+    assert count == 59
+    columns = ("reviewed_at", "duration_ms")
+    chunks = list(store.log_text(columns, chunk=7))
+    assert [len(chunk) for chunk in chunks] == [7] * 8 + [3]
+    assert [row for chunk in chunks for row in chunk] == next(store.log_text(columns))
+
+
+def test_the_log_text_takes_only_integer_columns(store):
+    with pytest.raises(ValueError, match="answer"):
+        next(store.log_text(["reviewed_at", "answer"]))
+    with pytest.raises(ValueError):
+        next(store.log_text([]))
+
+
+def test_renames_come_from_renamed_cards_alone(tmp_path):
+    folder = write_deck_folder(tmp_path, RENAMED_DECK)
+    full = load_collection([folder])
+    slim = load_collection([folder], keep=only_renamed)
+    assert slim.renames() == full.renames() == {"ml/rectifier": "ml/relu"}
+    assert sum(len(deck.cards) for deck in slim.decks) == 1  # the built-in decks: none renamed

@@ -28,7 +28,7 @@ def test_list_prints_every_generator_with_its_line():
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == registry.names()
-    assert len(lines) == 16
+    assert len(lines) == len(set(registry.names())) >= 34  # one line per generator, no repeat
     width = max(map(len, registry.names()))
     assert lines[0] == f"{'mlp-backward':<{width}}  {registry.GENERATORS['mlp-backward'].summary}"
 
@@ -173,7 +173,7 @@ def test_progress_bar_goes_to_stderr_and_leaves_stdout_alone(monkeypatch):
 
 
 def test_without_names_every_generator_comes_in_turn():
-    for info in registry.GENERATORS.values():  # all sixteen must be written first
+    for info in registry.GENERATORS.values():  # every generator's module must be written first
         pytest.importorskip(info.module)
     records = json.loads(gen("-f", "json", "--seed", "2").stdout)
     assert [r["generator"] for r in records] == registry.names()

@@ -15,7 +15,7 @@ import pytest
 
 from drill.decks.loader import load_deck
 from drill.exercises import Difficulty, Exercise, make, registry
-from drill.exercises.common import HINT_ARGUMENT_DIGITS, fmt
+from drill.exercises.common import HINT_ARGUMENT_DIGITS, fmt, fmt_sci
 from drill.exercises.grading import check, format_value
 from drill.home.paths import builtin_decks_dir
 
@@ -183,7 +183,180 @@ def arithmetic_only(ex: Exercise) -> Needs:
     return []
 
 
+def attention_scores(ex: Exercise, rows=slice(None)) -> Needs:
+    """e^s for each score a row softmax needs: unmasked, non-zero, in a row seeing 2+ keys."""
+    p = arrays(ex.inputs)
+    S = p["Q"] @ p["K"].T * ex.spec["scale"]
+    allowed = np.tril(np.ones(S.shape, bool)) if ex.spec["causal"] else np.ones(S.shape, bool)
+    keep = allowed & (allowed.sum(axis=1, keepdims=True) > 1) & (S != 0)
+    assert ex.spec["scale"] in (1.0, 0.5)  # d = 1 or 4: the scores themselves are exact
+    return table("e^({})", np.exp, S[rows][keep[rows]])
+
+
+def attention_weights_needs(ex: Exercise) -> Needs:
+    return attention_scores(ex, ex.asked["index"][0])
+
+
+def norm_needs(ex: Exercise) -> Needs:
+    x = np.asarray(ex.inputs["x"])
+    centred = x - x.mean() if ex.generator == "layernorm-backward" else x
+    scale = math.sqrt(np.mean(centred**2) + ex.spec["eps"])
+    assert ex.spec["eps"] == 0 and scale * 2 == round(scale * 2), "σ or r must come out exact"
+    return []
+
+
+def gated_needs(ex: Exercise) -> Needs:
+    a = arrays(ex.inputs)["W"] @ np.asarray(ex.inputs["x"])
+    if ex.spec["activation"] == "silu":
+        return table("σ({})", sigmoid, a)
+    cdf = np.vectorize(lambda v: 0.5 * (1 + math.erf(v / math.sqrt(2))))
+    return table("Φ({})", cdf, a) + table(
+        "φ({})", lambda v: np.exp(-(v**2) / 2) / math.sqrt(2 * np.pi), a
+    )
+
+
+def rope_needs(ex: Exercise) -> Needs:
+    spec, inputs = ex.spec, ex.inputs
+    shift = inputs["m"] - (inputs["n"] if spec["asked"] == "score" else 0)
+    needs = []
+    for i in range(spec["d"] // 2):
+        angle = shift * spec["base"] ** (-2 * i / spec["d"])
+        needs += [(f"cos({arg(angle)})", math.cos(angle)), (f"sin({arg(angle)})", math.sin(angle))]
+    return needs
+
+
+def rnn_needs(ex: Exercise) -> Needs:
+    p = arrays(ex.inputs)
+    h1 = np.tanh(p["W"] @ p["h0"] + p["U"] @ p["x1"] + p["b"])
+    h2 = np.tanh(p["W"] @ h1 + p["U"] @ p["x2"] + p["b"])
+    return [(f"h{t}[{i}]", float(v)) for t, h in ((1, h1), (2, h2)) for i, v in enumerate(h)]
+
+
+def lstm_needs(ex: Exercise) -> Needs:
+    p = arrays(ex.inputs)
+    z = p["W"] @ p["x"] + p["U"] @ p["h_prev"] + p["b"]  # H = 1 by hand: one z per gate
+    needs = [
+        (
+            f"{'tanh' if gate == 2 else 'σ'}({arg(v)})",
+            float(np.tanh(v) if gate == 2 else sigmoid(v)),
+        )
+        for gate, v in enumerate(z)
+        if v != 0
+    ]
+    if ex.spec["asked"] != "c":
+        c = sigmoid(z[1]) * p["c_prev"][0] + sigmoid(z[0]) * np.tanh(z[2])
+        needs.append((f"tanh({arg(c)})", float(np.tanh(c))))
+    return needs
+
+
+# -- LLM arithmetic, sampling, preference losses, classical ML and statistics ---------------
+
+
+def power_of_two(value: float) -> bool:
+    return value > 0 and math.log2(value) == round(math.log2(value))
+
+
+def kv_cache_needs(ex: Exercise) -> Needs:
+    # Every size is a power of 2, so the cache is one too, in bytes, MiB or GiB.
+    assert all(power_of_two(v) for v in ex.inputs.values()), ex.inputs
+    assert power_of_two(ex.answer), ex.answer
+    return []
+
+
+def training_memory_needs(ex: Exercise) -> Needs:
+    # Whole billions of parameters, whole bytes, GB of 10⁹ bytes: a short product.
+    assert ex.spec["unit"] == "GB" and ex.inputs["params"] % 10**9 == 0
+    return []
+
+
+def training_flops_needs(ex: Exercise) -> Needs:
+    if ex.spec["ask"] == "compute-optimal":  # N = √(C / 120) comes out whole
+        n = math.sqrt(ex.inputs["compute"] / 120)
+        mantissa = n / 10 ** math.floor(math.log10(n))
+        assert math.isclose(mantissa, round(mantissa)), n
+    return []
+
+
+def perplexity_needs(ex: Exercise) -> Needs:
+    if ex.spec["given"] == "loss":  # 2^H for a whole H
+        assert ex.spec["loss_unit"] == "bits" and float(ex.inputs["loss"]).is_integer()
+        return []
+    bits = -np.log2(ex.inputs["p"])
+    assert np.allclose(bits, np.round(bits)), bits  # powers of ½
+    mean = float(np.round(bits).mean())
+    assert (2 * mean).is_integer()
+    return [] if mean.is_integer() else [("√2", math.sqrt(2))]
+
+
+def sampling_needs(ex: Exercise) -> Needs:
+    # Probabilities (not logits) on a 0.05 grid; T = 0.5 squares them.
+    assert ex.spec["given"] == "probabilities" and ex.spec["temperature"] in (1.0, 0.5)
+    return []
+
+
+def dpo_values(ex: Exercise) -> tuple[float, float]:
+    p = ex.inputs
+    margin = (p["policy_chosen"] - p["ref_chosen"]) - (p["policy_rejected"] - p["ref_rejected"])
+    return ex.spec["beta"] * margin, margin
+
+
+def dpo_needs(ex: Exercise) -> Needs:
+    h, _ = dpo_values(ex)
+    if ex.asked == {"value": "loss"}:
+        return [(f"ln σ({arg(h)})", float(np.log(sigmoid(h))))]
+    return [(f"σ({arg(-h)})", float(sigmoid(-h)))]
+
+
+def infonce_scores(ex: Exercise) -> np.ndarray:
+    p = arrays(ex.inputs)
+    return p["K"] @ p["q"] / ex.spec["temperature"]
+
+
+def infonce_needs(ex: Exercise) -> Needs:
+    s = infonce_scores(ex)
+    needs = table("e^({})", np.exp, s)
+    if ex.asked == {"value": "loss"}:
+        total = float(np.exp(s).sum())
+        needs.append((f"ln(Σⱼ e^(sⱼ)) = ln({arg(total)})", math.log(total)))
+    return needs
+
+
+def pca_needs(ex: Exercise) -> Needs:
+    if ex.spec["asked"] == "covariance":  # the eigenvalues' square root comes out exact
+        (a, b), (_, c) = ex.inputs["cov"]
+        root = math.sqrt(((a - c) / 2) ** 2 + b * b)
+        assert (2 * root).is_integer(), root
+    return []
+
+
+def ab_test_needs(ex: Exercise) -> Needs:
+    if ex.spec["asked"] == "sample-size":  # the question gives the quantiles
+        return []
+    p = ex.inputs
+    n_a, n_b = p["n_a"], p["n_b"]
+    pooled = (p["conversions_a"] + p["conversions_b"]) / (n_a + n_b)
+    variance = pooled * (1 - pooled) * (1 / n_a + 1 / n_b)
+    needs = [(f"√{fmt_sci(variance)}", math.sqrt(variance))]
+    if ex.spec["asked"] == "p-value":
+        z = (p["conversions_b"] / n_b - p["conversions_a"] / n_a) / math.sqrt(variance)
+        needs.append((f"1 − Φ({fmt(abs(z), 6)})", 0.5 * math.erfc(abs(z) / math.sqrt(2))))
+    return needs
+
+
 NEEDS = {
+    "kv-cache-memory": kv_cache_needs,
+    "training-memory": training_memory_needs,
+    "training-flops": training_flops_needs,
+    "lora-params": arithmetic_only,  # r·(d_in + d_out) summed over matrices and layers
+    "perplexity": perplexity_needs,
+    "sampling": sampling_needs,
+    "dpo-loss": dpo_needs,
+    "infonce-loss": infonce_needs,
+    "kmeans-step": arithmetic_only,  # integer points: squared distances and means
+    "pca-variance": pca_needs,
+    "classification-metrics": arithmetic_only,  # ratios of counts
+    "bayes-posterior": arithmetic_only,  # products and one division
+    "ab-test": ab_test_needs,
     "mlp-backward": mlp_needs,
     "single-neuron": neuron_needs,
     "activation-derivative": activation_needs,
@@ -200,6 +373,16 @@ NEEDS = {
     "param-count": arithmetic_only,
     "receptive-field": arithmetic_only,
     "initial-loss": initial_loss_needs,
+    "attention-backward": attention_scores,
+    "attention-weights": attention_weights_needs,
+    "layernorm-backward": norm_needs,
+    "rmsnorm-backward": norm_needs,
+    "gated-activation-derivative": gated_needs,
+    "rope-rotation": rope_needs,
+    "conv2d-backward": arithmetic_only,  # sums of products on the 0.5 grid
+    "maxpool-backward": arithmetic_only,  # comparisons and sums
+    "rnn-bptt": rnn_needs,
+    "lstm-gates": lstm_needs,
 }
 
 # Params that only change sizes or the asked entry, not which values need a table.
@@ -390,7 +573,110 @@ def adam_by_hand(ex: Exercise, listed) -> float:
     return float(p["w"][i] - spec["lr"] * m_hat / (root + spec["eps"]))
 
 
+def attention_weights_by_hand(ex: Exercise, listed):
+    p = arrays(ex.inputs)
+    (row,) = ex.asked["index"]
+    S = p["Q"][row] @ p["K"].T * ex.spec["scale"]
+    visible = np.arange(len(S)) <= row if ex.spec["causal"] else np.ones(len(S), bool)
+    e = np.array(
+        [
+            0.0 if not ok else 1.0 if v == 0 else listed[f"e^({arg(v)})"]
+            for v, ok in zip(S, visible, strict=True)
+        ]
+    )
+    weights = e / e.sum()
+    return (weights @ p["V"] if ex.spec["asked"] == "output" else weights).tolist()
+
+
+def gated_by_hand(ex: Exercise, listed) -> float:
+    p = arrays(ex.inputs)
+    a, b = p["W"] @ p["x"], p["V"] @ p["x"]
+    if ex.spec["activation"] == "silu":
+        s = np.array([listed[f"σ({arg(v)})"] for v in a])
+        act, slope = a * s, s * (1 + a * (1 - s))
+    else:
+        cdf = np.array([listed[f"Φ({arg(v)})"] for v in a])
+        act, slope = a * cdf, cdf + a * np.array([listed[f"φ({arg(v)})"] for v in a])
+    da, db = p["g"] * b * slope, p["g"] * act
+    grads = {
+        "W": np.outer(da, p["x"]),
+        "V": np.outer(db, p["x"]),
+        "x": p["W"].T @ da + p["V"].T @ db,
+    }
+    return float(grads[ex.asked["wrt"]][tuple(ex.asked["index"])])
+
+
+def rope_by_hand(ex: Exercise, listed):
+    spec, inputs = ex.spec, ex.inputs
+    shift = inputs["m"] - (inputs["n"] if spec["asked"] == "score" else 0)
+    q, out, score = np.asarray(inputs["q"]), [], 0.0
+    for i in range(spec["d"] // 2):
+        label = arg(shift * spec["base"] ** (-2 * i / spec["d"]))
+        c, s = listed[f"cos({label})"], listed[f"sin({label})"]
+        q0, q1 = q[2 * i], q[2 * i + 1]
+        if spec["asked"] == "rotated":
+            out += [q0 * c - q1 * s, q0 * s + q1 * c]
+        else:
+            k0, k1 = inputs["k"][2 * i], inputs["k"][2 * i + 1]
+            score += (q0 * k0 + q1 * k1) * c + (q0 * k1 - q1 * k0) * s
+    return out if spec["asked"] == "rotated" else score
+
+
+def rnn_by_hand(ex: Exercise, listed) -> float:
+    p = arrays(ex.inputs)
+    h1 = np.array([listed["h1[0]"], listed["h1[1]"]])
+    h2 = np.array([listed["h2[0]"], listed["h2[1]"]])
+    da2 = (h2 - p["y"]) * (1 - h2**2)
+    da1 = (p["W"].T @ da2) * (1 - h1**2)
+    grads = {
+        "W": np.outer(da2, h1) + np.outer(da1, p["h0"]),
+        "U": np.outer(da2, p["x2"]) + np.outer(da1, p["x1"]),
+        "b": da2 + da1,
+        "h0": p["W"].T @ da1,
+    }
+    return float(grads[ex.asked["wrt"]][tuple(ex.asked["index"])])
+
+
+def perplexity_by_hand(ex: Exercise, listed) -> float:
+    mean = float(np.mean(np.round(-np.log2(ex.inputs["p"]))))
+    return 2 ** math.floor(mean) * listed["√2"]  # 2^(k + ½) = 2^k·√2
+
+
+def dpo_by_hand(ex: Exercise, listed) -> float:
+    h, _ = dpo_values(ex)
+    if ex.asked == {"value": "loss"}:
+        return -listed[f"ln σ({arg(h)})"]
+    sign = -1.0 if ex.asked["wrt"] == "policy_chosen" else 1.0  # ∂h/∂ = ±β
+    return sign * ex.spec["beta"] * listed[f"σ({arg(-h)})"]
+
+
+def infonce_by_hand(ex: Exercise, listed) -> float:
+    p, s = arrays(ex.inputs), infonce_scores(ex)
+    e = np.array([listed[f"e^({arg(v)})"] for v in s])
+    positive = ex.spec["positive"]
+    if ex.asked == {"value": "loss"}:
+        (log_sum,) = (v for label, v in listed.items() if label.startswith("ln("))
+        return float(log_sum - s[positive])
+    target = np.eye(len(s))[positive]
+    grad_q = p["K"].T @ (e / e.sum() - target) / ex.spec["temperature"]
+    return float(grad_q[tuple(ex.asked["index"])])
+
+
+def ab_test_by_hand(ex: Exercise, listed) -> float:
+    p = ex.inputs
+    diff = p["conversions_b"] / p["n_b"] - p["conversions_a"] / p["n_a"]
+    (se,) = (v for label, v in listed.items() if label.startswith("√"))
+    if ex.spec["asked"] == "z":
+        return diff / se
+    (tail,) = (v for label, v in listed.items() if label.startswith("1 − Φ("))
+    return 2 * tail
+
+
 BY_HAND = {
+    "perplexity": perplexity_by_hand,
+    "dpo-loss": dpo_by_hand,
+    "infonce-loss": infonce_by_hand,
+    "ab-test": ab_test_by_hand,
     "mlp-backward": mlp_by_hand,
     "single-neuron": neuron_by_hand,
     "softmax-cross-entropy": softmax_by_hand,
@@ -398,6 +684,10 @@ BY_HAND = {
     "vanishing-gradient": vanishing_by_hand,
     "activation-derivative": activation_by_hand,
     "adam-step": adam_by_hand,
+    "attention-weights": attention_weights_by_hand,
+    "gated-activation-derivative": gated_by_hand,
+    "rope-rotation": rope_by_hand,
+    "rnn-bptt": rnn_by_hand,
 }
 ROUNDED_CASES = [case for case in CASES if case[0] in BY_HAND]
 

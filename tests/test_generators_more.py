@@ -211,10 +211,33 @@ def test_hand_weight_init_answers_are_unit_fractions():
 
 def test_first_hand_adam_step_moves_each_weight_by_the_learning_rate():
     for seed in SEEDS:
-        ex = registry.make("adam-step", seed, difficulty=Difficulty.HAND)
+        ex = registry.make("adam-step", seed, params={"step": "first"}, difficulty=Difficulty.HAND)
         (i,) = ex.asked["index"]
         assert ex.spec["t"] == 1
         assert math.isclose(abs(ex.answer - ex.inputs["w"][i]), ex.spec["lr"], rel_tol=1e-6)
+
+
+def test_hand_adam_steps_vary_t_with_moments_from_a_history():
+    # At t = 1 the step is ±η whatever the gradient: most hand exercises come later.
+    steps = [registry.make("adam-step", seed, difficulty=Difficulty.HAND) for seed in SEEDS]
+    later = [ex for ex in steps if ex.spec["t"] > 1]
+    assert len(later) > len(SEEDS) / 2
+    assert len({ex.spec["t"] for ex in later}) > 2
+    for ex in later:
+        m, v = np.array(ex.inputs["m"]), np.array(ex.inputs["v"])
+        assert np.all(v > 0) and np.any(m != 0)
+        # Moments of t − 1 earlier steps from zero: m = Σ aᵢ gᵢ and v = Σ bᵢ gᵢ², with
+        # aᵢ = (1 − β1) β1^i and bᵢ = (1 − β2) β2^i, so m² ≤ (Σ aᵢ²/bᵢ)·v (Cauchy–Schwarz).
+        # Moments drawn independently of each other would break this bound.
+        b1, b2 = ex.spec["beta1"], ex.spec["beta2"]
+        ratio = sum(((1 - b1) * b1**j) ** 2 / ((1 - b2) * b2**j) for j in range(ex.spec["t"] - 1))
+        assert np.all(m**2 <= ratio * v * 1.01), (ex.seed, m, v)
+    # The step's length now depends on the gradients, not just on the current one's sign.
+    lengths = [
+        abs(ex.answer - ex.inputs["w"][ex.asked["index"][0]]) / ex.spec["lr"] for ex in later
+    ]
+    assert sum(math.isclose(length, 1.0, rel_tol=1e-3) for length in lengths) < len(later) / 10
+    assert len({round(length, 3) for length in lengths}) > len(later) / 2
 
 
 def test_calc_uses_finer_numbers_than_hand():

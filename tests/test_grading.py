@@ -14,6 +14,7 @@ from drill.exercises.grading import (
     MAX_CHARS,
     ParseError,
     Verdict,
+    WrongShape,
     check,
     format_value,
     likely_slip,
@@ -203,10 +204,11 @@ def test_matrix_answer():
         ("1 2", 3.0, "the answer is a single number; yours is a vector of 2 numbers"),
     ],
 )
-def test_a_shape_mismatch_is_wrong_with_a_note(typed, truth, note):
-    verdict = check(typed, exercise(truth))
-    assert not verdict.correct
-    assert note in verdict.note
+def test_a_shape_mismatch_is_asked_again_with_a_note(typed, truth, note):
+    with pytest.raises(WrongShape) as caught:
+        check(typed, exercise(truth))
+    assert note in str(caught.value)
+    assert isinstance(caught.value, ParseError)  # callers ask again, as for unreadable text
 
 
 @pytest.mark.parametrize("typed", ["0.5", "[0.5]", "[[0.5]]"])
@@ -322,7 +324,8 @@ def test_number_like_text_raises_nothing_but_parse_error(text):
     except ParseError:
         return
     assert len(shape_of(value)) <= 2
-    check(text, exercise([1.0, 2.0]))  # grading what parsed never raises either
+    with contextlib.suppress(WrongShape):  # grading what parsed raises nothing else either
+        check(text, exercise([1.0, 2.0]))
 
 
 @given(st.text(min_size=MAX_CHARS + 1, max_size=MAX_CHARS + 50))

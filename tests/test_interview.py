@@ -304,8 +304,9 @@ def test_an_unreadable_compute_answer_is_asked_again() -> None:
     assert "Nothing missed." in result.output
 
 
-@pytest.mark.usefixtures("deck_dir")
-def test_no_interview_cards_is_one_clean_error() -> None:
-    result = run("--tag", "no-such-tag", input="")
+def test_no_interview_cards_is_one_clean_error(deck_dir) -> None:
+    plain = "id: plain\ntitle: Plain\ncards:\n  - {id: a, q: A?, a: A., tags: [maths]}\n"
+    (deck_dir / "plain.yaml").write_text(plain, encoding="utf-8")
+    result = CliRunner().invoke(app, ["interview", "plain", "--tag", "maths"], input="")
     assert result.exit_code == 1
     assert "Error: no interview questions here" in result.output

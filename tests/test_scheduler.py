@@ -144,13 +144,15 @@ def test_suspended_cards_are_never_due() -> None:
 
 
 def test_learning_counts_and_next_due() -> None:
-    soon = T0 + timedelta(minutes=10)
+    ahead = T0 + timedelta(minutes=NO_FUZZ.learn_ahead_minutes)  # shown now by a session
+    later = ahead + timedelta(minutes=1)
     records = {
         "d/c0": CardRecord("d/c0", CardState.LEARNING, 1, 1.0, 5.0, T0 - timedelta(minutes=1)),
-        "d/c1": CardRecord("d/c1", CardState.LEARNING, 1, 1.0, 5.0, soon),
+        "d/c1": CardRecord("d/c1", CardState.LEARNING, 1, 1.0, 5.0, ahead),
+        "d/c2": CardRecord("d/c2", CardState.LEARNING, 1, 1.0, 5.0, later),
     }
-    counts = count_due(cards(2), records, T0, NO_FUZZ)
-    assert (counts.learning, counts.later_today, counts.next_due) == (1, 1, soon)
+    counts = count_due(cards(3), records, T0, NO_FUZZ)
+    assert (counts.learning, counts.later_today, counts.next_due) == (2, 1, later)
 
 
 def test_interleave_spreads_new_cards() -> None:

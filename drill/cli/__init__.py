@@ -25,17 +25,25 @@ del globals()["app"]
 
 # Modules in the order their commands are listed by `drill --help`.
 MODULES = (
+    "cards_cmd",
+    "code_cmd",
     "config_cmd",
     "decks_cmd",
     "export_cmd",
     "gen_cmd",
     "maintenance_cmd",
     "paths_cmd",
+    "plan_cmd",
     "stats_cmd",
     "study_cmd",
 )
 # Which module registers each command (tests/test_cli_loading.py keeps this complete).
 COMMANDS = {
+    "list": "cards_cmd",
+    "search": "cards_cmd",
+    "add": "cards_cmd",
+    "edit": "cards_cmd",
+    "code": "code_cmd",
     "config": "config_cmd",
     "lint": "decks_cmd",
     "decks": "decks_cmd",
@@ -47,6 +55,10 @@ COMMANDS = {
     "restore": "maintenance_cmd",
     "doctor": "maintenance_cmd",
     "paths": "paths_cmd",
+    "plan": "plan_cmd",
+    "optimize": "plan_cmd",
+    "simulate": "plan_cmd",
+    "reschedule": "plan_cmd",
     "stats": "stats_cmd",
     "interview": "stats_cmd",
     "study": "study_cmd",
@@ -55,6 +67,15 @@ COMMANDS = {
     "suspend": "study_cmd",
     "unsuspend": "study_cmd",
 }
+
+# How `drill --help` groups the commands; a command in no group is listed under "More".
+HELP_GROUPS = (
+    ("Study", ("study", "due", "show", "suspend", "unsuspend", "interview")),
+    ("Progress", ("stats", "plan", "optimize", "simulate", "reschedule")),
+    ("Content", ("decks", "lint", "list", "search", "add", "edit", "gen", "code")),
+    ("Exchange", ("export", "import", "log")),
+    ("Upkeep", ("doctor", "backup", "restore", "config", "paths")),
+)
 
 
 def load_commands(args: Sequence[str] = ()) -> None:
@@ -80,7 +101,15 @@ def main() -> None:
 
     pin_home()
     load_commands(sys.argv[1:])
-    _app_module.app()
+    try:
+        _app_module.app(prog_name="drill")  # also under `python -m drill`
+    finally:
+        # Output still buffered when the command ended goes out now, not at interpreter
+        # exit, where a closed pipe would print a traceback-like warning and exit 120.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _app_module.silence_stdout()
 
 
 def __getattr__(name: str) -> Any:

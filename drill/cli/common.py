@@ -18,12 +18,57 @@ DecksOption = Annotated[
     ),
 ]
 
+
+# Shell completion (`drill --install-completion SHELL`). These run only when a shell asks
+# for completions, never at an ordinary start-up; they stay quiet about broken deck files.
+
+
+def _known_decks():
+    from drill.decks.loader import load_collection
+    from drill.errors import DrillError
+    from drill.home.config import load_config
+
+    try:
+        return load_collection(max_bytes=load_config().max_deck_bytes).decks
+    except DrillError:
+        return []
+
+
+def complete_deck_ids(incomplete: str) -> list[str]:
+    return [deck.id for deck in _known_decks() if deck.id.startswith(incomplete)]
+
+
+def complete_card_keys(incomplete: str) -> list[str]:
+    """Card keys (deck/card); bash and zsh fill in the common deck prefix first."""
+    return [
+        card.key
+        for deck in _known_decks()
+        if deck.id.startswith(incomplete.partition("/")[0])
+        for card in deck.cards
+        if card.key.startswith(incomplete)
+    ]
+
+
+def complete_tags(incomplete: str) -> list[str]:
+    tags = {
+        tag for deck in _known_decks() for card in deck.cards for tag in (*deck.tags, *card.tags)
+    }
+    return sorted(tag for tag in tags if tag.startswith(incomplete))
+
+
+def complete_generators(incomplete: str) -> list[str]:
+    from drill.exercises.registry import GENERATORS
+
+    return [name for name in GENERATORS if name.startswith(incomplete)]
+
+
 DeckArgs = Annotated[
     list[str] | None,
     typer.Argument(
         help="Deck ids (or unique prefixes); all decks when none.",
         metavar="DECK",
         show_default=False,
+        autocompletion=complete_deck_ids,
     ),
 ]
 TagOption = Annotated[
@@ -32,8 +77,9 @@ TagOption = Annotated[
         "--tag",
         "-t",
         metavar="TAG",
-        help="Only cards with this tag (repeatable).",
+        help="Only cards with this tag; repeated, cards with any of the tags.",
         show_default=False,
+        autocompletion=complete_tags,
     ),
 ]
 
@@ -43,16 +89,17 @@ def warn(message: str) -> None:
     print(f"Warning: {message}", file=sys.stderr)
 
 
-def load_decks(extra: list[Path] | None, config=None):
+def load_decks(extra: list[Path] | None, config=None, keep=None):
     """Every deck drill knows; a bad deck file is a one-line warning, never a stop.
 
-    Pass the command's `config` when it has one, so the config file is read once.
+    Pass the command's `config` when it has one, so the config file is read once; `keep`
+    says what to keep of each deck (drill.decks.loader.load_sources).
     """
     from drill.decks.loader import load_collection
     from drill.home.config import load_config
 
     config = config or load_config()
-    collection = load_collection(extra or (), max_bytes=config.max_deck_bytes)
+    collection = load_collection(extra or (), max_bytes=config.max_deck_bytes, keep=keep)
     for line in collection.warnings():
         warn(line)
     return collection

@@ -14,7 +14,7 @@ def config_command(
     """Show every setting's effective value, its source (default or file) and its meaning."""
     from drill.home.config import describe, load_config, setting_names
     from drill.home.paths import get_paths
-    from drill.ui.tables import config_table
+    from drill.ui.tables import config_table, toml_value
 
     config_file = get_paths().config_file
     if path:
@@ -24,12 +24,6 @@ def config_command(
     rows = []
     for name in setting_names():
         value = getattr(config, name)
-        shown = (
-            str(list(value))
-            if isinstance(value, tuple)
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-        )
+        shown = toml_value(value)  # as the config file writes it
         rows.append((name, shown, config.sources.get(name, "default"), describe(name)))
     config_table(rows, str(config_file))

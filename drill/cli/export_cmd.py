@@ -72,10 +72,10 @@ def export(
     decks_text = _count(len(chosen), "deck")
     if fmt is Format.JSON:
         cards = sum(len(deck.cards) for deck in chosen)
-        summary = f"Wrote {decks_text} ({_count(cards, 'card')}) to {output}"
+        summary = f"Wrote {decks_text} ({_count(cards, 'card')}) to {_where(output)}"
     else:
         noun = "card" if fmt is Format.MD else "note"
-        summary = f"Wrote {_count(rendered.notes, noun)} from {decks_text} to {output}"
+        summary = f"Wrote {_count(rendered.notes, noun)} from {decks_text} to {_where(output)}"
         if instances > 0 and _has_compute(chosen):
             summary += f" (exercises from --seed {seed})"
     _report(output, summary + ".")
@@ -96,19 +96,52 @@ def import_file(
         typer.Option("--id", help="Id of the new deck. Default: from the file name."),
     ] = None,
     title: Annotated[str | None, typer.Option("--title", help="Title of the new deck.")] = None,
+    header: Annotated[
+        bool | None,
+        typer.Option(
+            "--header/--no-header",
+            help="Whether a CSV/TSV file's first row names the columns (Front,Back). "
+            "Default: it does if it reads so.",
+            show_default=False,
+        ),
+    ] = None,
+    skip_existing: Annotated[
+        bool,
+        typer.Option(
+            "--skip-existing",
+            help="Leave out the decks drill already has (a JSON export of every deck, say).",
+        ),
+    ] = False,
     extra: DecksOption = None,
 ) -> None:
     """Import decks into your decks folder as YAML; nothing is written if any row is bad."""
-    from drill.exchange.importer import import_decks, read_import
+    from drill.exchange.importer import existing, import_decks, read_file
     from drill.home.config import load_config
     from drill.home.paths import get_paths
 
     config = load_config()
-    decks = read_import(file, deck_id, title, config.max_deck_bytes)
+    read = read_file(file, deck_id, title, config.max_deck_bytes, header)
+    if read.header:
+        shown = ",".join(read.header)
+        typer.echo(f"Read the first row ({shown}) as column names; --no-header takes it as a card.")
     known = {deck.id for deck in load_decks(extra, config).decks}
     folder = get_paths().user_decks
+    decks = read.decks
+    if skip_existing:
+        skipped = existing(decks, folder, known)
+        decks = [deck for deck in decks if deck not in skipped]
+        if skipped:
+            typer.echo(f"Skipped {_count(len(skipped), 'deck')} drill has: {_ids(skipped)}")
+        if not decks:
+            typer.echo(f"Nothing to import: drill has every deck in {file} already.")
+            return
     for deck in import_decks(decks, folder, known, file, config.max_deck_bytes):
         typer.echo(f"Imported {_count(len(deck.cards), 'card')} as deck {deck.id!r}: {deck.path}")
+
+
+def _ids(decks: list[Deck], shown: int = 5) -> str:
+    ids = ", ".join(deck.id for deck in decks[:shown])
+    return ids + (f" and {len(decks) - shown} more" if len(decks) > shown else "")
 
 
 @log_app.command("export")
@@ -130,17 +163,17 @@ def log_export(
     extra: DecksOption = None,
 ) -> None:
     """Export the whole review history, to fit FSRS parameters with other tools, say."""
-    from drill.exchange.revlog import render_log
+    from drill.decks.loader import only_renamed
+    from drill.exchange.revlog import write_log
     from drill.review.store import Store
 
     fmt = fmt or (LogFormat.JSONL if output.suffix.lower() == ".jsonl" else LogFormat.CSV)
     if output != STDOUT:
         _refuse_existing(output, force)
-    renames = load_decks(extra).renames()
-    with Store.open() as store:
-        text, rows = render_log(store.iter_reviews(include_undone=True), fmt, renames)
-    _write(output, text, force)
-    _report(output, f"Wrote {_count(rows, 'review')} to {output}.")
+    renames = load_decks(extra, keep=only_renamed).renames()  # not every card: 100,000 take 140 MiB
+    with Store.open() as store, _text_output(output, force) as write:
+        rows = write_log(store, fmt, write, renames)  # streamed: memory stays flat
+    _report(output, f"Wrote {_count(rows, 'review')} to {_where(output)}.")
 
 
 def _chosen_decks(names: list[str], extra: list[Path] | None) -> list[Deck]:
@@ -177,6 +210,20 @@ def _write(output: Path, content: str | bytes, force: bool) -> None:
         atomic_write(output, content, force=force)
 
 
+@contextlib.contextmanager
+def _text_output(output: Path, force: bool) -> Iterator[Callable[[str], object]]:
+    """A function writing text to `output` as it comes: standard output, or a file that
+    takes its name only once the block ends without an error (atomic, like _write)."""
+    if output == STDOUT:
+        yield sys.stdout.write
+        sys.stdout.flush()
+        return
+    from drill.home.fileio import atomic_writer
+
+    with atomic_writer(output, force=force) as out:
+        yield lambda text: out.write(text.encode("utf-8"))
+
+
 def _refuse_existing(output: Path, force: bool) -> None:
     # fileio is imported when a file is written: `drill --help` imports this module too.
     from drill.home.fileio import refuse_existing
@@ -187,6 +234,10 @@ def _refuse_existing(output: Path, force: bool) -> None:
 def _report(output: Path, message: str) -> None:
     """The closing line; on stderr when stdout carries the export itself."""
     print(message, file=sys.stderr if output == STDOUT else sys.stdout)
+
+
+def _where(output: Path) -> str:
+    return "standard output" if output == STDOUT else str(output)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from drill.cli.app import app
+from drill.cli.common import complete_generators
 from drill.exercises.base import Difficulty
 from drill.exercises.worksheet import Format
 
@@ -22,6 +23,7 @@ def gen(
         typer.Argument(
             help="Generators to use, in this order (default: every generator in turn).",
             show_default=False,
+            autocompletion=complete_generators,
         ),
     ] = None,
     count: Annotated[
@@ -69,8 +71,27 @@ def gen(
     list_only: Annotated[
         bool, typer.Option("--list", help="List the generators, one line each, and stop.")
     ] = False,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps",
+            help="List each exercise's steps (forward values, then gradients) where it has "
+            "them: by name under the question, with values in the key; json: a steps field.",
+        ),
+    ] = False,
+    code: Annotated[
+        bool,
+        typer.Option(
+            "--code",
+            help="A code worksheet instead, in Markdown: each task with its stub, reference "
+            "solutions as the key. NAMES are then code exercises (drill code list).",
+        ),
+    ] = False,
 ) -> None:
     """Generate a worksheet of fresh exercises, with worked solutions in the answer key."""
+    if code:
+        _code_worksheet(names or [], fmt, answers, output, force, list_only)
+        return
     from drill.exercises import worksheet
 
     if list_only:
@@ -82,7 +103,7 @@ def gen(
 
         refuse_existing(output, force=force)
     sheet = _build_with_progress(names or (), count, seed, difficulty, len(plan))
-    text = worksheet.render(sheet, fmt, answers=answers)
+    text = worksheet.render(sheet, fmt, answers=answers, steps=steps)
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -116,3 +137,31 @@ def _build_with_progress(
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("Generating", total=total)
         return build(names, count, seed, difficulty, lambda: progress.advance(task))
+
+
+def _code_worksheet(
+    names: list[str], fmt: Format, answers: bool, output: Path | None, force: bool, listed: bool
+) -> None:
+    """`drill gen --code`: the code exercises' tasks and stubs, in Markdown."""
+    from drill.errors import DrillError
+    from drill.exercises.code import registry
+
+    if listed:
+        width = max(map(len, registry.CODE_EXERCISES))
+        for name, info in registry.CODE_EXERCISES.items():
+            typer.echo(f"{name:<{width}}  {info.summary}")
+        return
+    if fmt is Format.JSON:
+        raise DrillError("a code worksheet is Markdown: leave out --format json")
+    from drill.exercises.code.worksheet import render
+    from drill.home.fileio import atomic_write, refuse_existing
+
+    if output is not None:
+        refuse_existing(output, force=force)
+    text = render(names, answers=answers)  # unknown names fail here, before anything is written
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    atomic_write(output, text, force=force)
+    count = len(dict.fromkeys(names)) or len(registry.CODE_EXERCISES)
+    typer.echo(f"Wrote {count} code exercise{'' if count == 1 else 's'} to {output}", err=True)

@@ -26,8 +26,12 @@ def stats(
 ) -> None:
     """Progress: cards by state, true retention, streak, a 30-day forecast, a year of reviews,
     the hardest cards, leeches, and compute accuracy per generator."""
+    from dataclasses import replace
+
     from rich.console import Console
 
+    from drill.cli import prep
+    from drill.decks.scheduled import scheduled_cards
     from drill.decks.selection import resolve_deck_id
     from drill.home.config import load_config
     from drill.review.session import utc_now
@@ -39,10 +43,14 @@ def stats(
     with Console(stderr=True).status("Counting…"):
         collection = load_decks(extra, config)
         deck_ids = [resolve_deck_id(collection, name) for name in decks or ()]
-        cards = collection.cards(deck_ids)
+        cards = scheduled_cards(collection.cards(deck_ids))  # cloze deletions count each
         with open_store(collection) as store:
             renamed = collection.renames()
             figures = collect(store, cards, now, config.rollover_hour, deck_ids, renamed)
+            chosen = prep.date_cards(collection, config)  # toward a stored interview date
+            readiness = prep.readiness(chosen, store, collection, now, config)
+    if readiness is not None:
+        figures = replace(figures, interview=readiness)
     if as_json:
         typer.echo(json.dumps(figures.to_dict(), indent=2))
         return
@@ -118,7 +126,10 @@ def interview(
         exercises = {q.number: exercise_for(q) for q in questions if q.is_compute}
     budget = minutes * 60 if minutes else None
     with _recording(record, collection, [q.card for q in questions]) as session:
-        mock = Interview(questions, budget_seconds=budget, session=session)
+        until_up = minutes is not None and count is None  # "1 of 50" would mean nothing
+        mock = Interview(
+            questions, budget_seconds=budget, session=session, until_time_is_up=until_up
+        )
         report = InterviewScreen(mock, console, Keys(), exercises).run()
     render_report(report, console)
 

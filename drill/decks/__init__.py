@@ -4,6 +4,8 @@
 - `check`      a file's node tree becomes a Deck; every problem an error with its place
 - `limits`     size, depth and count limits shared by the reader and the loader
 - `cache`      parsed decks kept on disk, so an unchanged file is not parsed again
+- `shipped`    the built-in decks as the wheel ships them, parsed (read by the loader)
+- `prebuilt`   makes that table at build time, checking every built-in deck
 - `loader`     where decks come from (built-in, user folder, DRILL_DECKS, --decks) and
                the Collection every command reads
 - `selection`  choosing cards by deck id, prefix and tag

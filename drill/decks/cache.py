@@ -44,6 +44,11 @@ _PARSER_MODULES = (  # relative to the drill package
     "decks/loader.py",
     "model.py",
     "exercises/registry.py",  # which generator names a compute card may use
+    "decks/check_code.py",
+    "exercises/code/registry.py",  # which exercise names a code card may use
+    "decks/check_types.py",  # cloze, choice and typed-answer cards, with the two below
+    "decks/cloze.py",
+    "decks/markup.py",
 )
 
 
@@ -291,7 +296,22 @@ def _card_fields(card: Card) -> list[Any]:
         dict(card.params),
         card.was,
         card.line,
+        _type_fields(card),
     ]
+
+
+def _type_fields(card: Card) -> dict[str, Any]:
+    """The fields of the cloze, choice and typed-answer card types, only those set."""
+    fields = {
+        "text": card.text,
+        "choices": card.choices,
+        "answers": card.answers,
+        "multiple": card.multiple,
+        "type_answer": card.type_answer,
+        "accept": card.accept,
+        "reverse": card.reverse,
+    }
+    return {name: value for name, value in fields.items() if value not in ("", (), False, None)}
 
 
 def decode(payload: str, path: Path) -> CachedDeck | None:
@@ -318,7 +338,10 @@ _CARD_TYPES = {card_type.value: card_type for card_type in CardType}
 
 
 def _card(deck_id: str, fields: list[Any]) -> Card:
-    card_id, q, a, card_type, tags, ref, generator, params, was, line = fields
+    card_id, q, a, card_type, tags, ref, generator, params, was, line, typed = fields
+    for name in ("choices", "answers", "accept"):
+        if name in typed:
+            typed[name] = tuple(typed[name])
     return Card(
         deck_id=deck_id,
         id=card_id,
@@ -331,6 +354,7 @@ def _card(deck_id: str, fields: list[Any]) -> Card:
         params=params,
         was=tuple(was),
         line=line,
+        **typed,  # the fields of cloze, choice and typed-answer cards
     )
 
 

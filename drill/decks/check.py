@@ -12,13 +12,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from drill.decks import check_code, check_types
+from drill.decks.check_types import KEYS as TYPE_KEYS
 from drill.decks.reader import STR, Kind, Node, to_python
 from drill.errors import DeckError
 from drill.exercises.registry import GENERATORS
 from drill.model import Card, CardType, Deck
 
 DECK_KEYS = ("id", "title", "description", "tags", "cards")
-CARD_KEYS = ("id", "q", "a", "type", "tags", "ref", "generator", "params", "was")
+CARD_KEYS = (
+    *("id", "q", "a", "type", "tags", "ref", "generator", "params", "was", *TYPE_KEYS),
+    "exercise",  # code cards (drill.decks.check_code)
+)
 MAX_ID_LENGTH = 64
 # Names people reach for from other flashcard tools, suggested when difflib finds nothing close.
 _SYNONYMS = {
@@ -121,10 +126,18 @@ class DeckChecker:
         ref = self.text(fields.get("ref"), "ref", label, optional=True)
         was = self.was(fields.get("was"), label)
         content: dict[str, Any] = {}
+        check_types.misplaced(self, node, fields, card_type, label)
+        check_code.misplaced(self, fields, card_type, label)
         if card_type is CardType.COMPUTE:
             content = self.compute_content(fields, node, label)
         elif card_type is CardType.BASIC:
             content = self.basic_content(fields, node, label)
+        elif card_type is CardType.CLOZE:
+            content = check_types.cloze_content(self, fields, node, label)
+        elif card_type is CardType.CHOICE:
+            content = check_types.choice_content(self, fields, node, label)
+        elif card_type is CardType.CODE:
+            content = check_code.code_content(self, fields, node, label)
         if len(self.errors) > errors_before or card_id is None or card_type is None:
             return None
         return Card(
@@ -158,8 +171,10 @@ class DeckChecker:
         try:
             return CardType(name)
         except ValueError:
-            hint = did_you_mean(name, [t.value for t in CardType])
-            self.error(node, f"unknown card type {name!r}{hint}; use basic or compute", label)
+            names = [t.value for t in CardType]
+            hint = did_you_mean(name, names)
+            shown = ", ".join(names[:-1]) + f" or {names[-1]}"
+            self.error(node, f"unknown card type {name!r}{hint}; use {shown}", label)
             return None
 
     def basic_content(self, fields: Mapping[str, Node], node: Node, label: str) -> dict[str, Any]:
@@ -169,7 +184,7 @@ class DeckChecker:
                 self.error(fields[key], message, label)
         q = self.text(self.require(fields, "q", node, label), "q", label)
         a = self.text(self.require(fields, "a", node, label), "a", label)
-        return {"q": q or "", "a": a or ""}
+        return {"q": q or "", "a": a or "", **check_types.basic_extras(self, fields, label)}
 
     def compute_content(self, fields: Mapping[str, Node], node: Node, label: str) -> dict[str, Any]:
         if "a" in fields:

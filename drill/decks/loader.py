@@ -6,13 +6,14 @@ Validation itself lives in deck_check (the rules) and deck_yaml (safe, bounded Y
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drill.decks.cache import DeckCache, Position, stamp_file
 from drill.decks.limits import MAX_DECK_BYTES
+from drill.decks.shipped import shipped_deck
 from drill.errors import DeckError, UnknownCard, UnknownDeck
 from drill.home.paths import builtin_decks_dir, env_deck_dirs, get_paths
 from drill.model import Card, Deck
@@ -34,6 +35,7 @@ __all__ = [
     "load_collection",
     "load_deck",
     "load_sources",
+    "only_renamed",
 ]
 
 
@@ -179,11 +181,16 @@ class Collection:
         return tuple(dict.fromkeys((*self.deck(card.deck_id).tags, *card.tags)))
 
     def renames(self) -> dict[str, str]:
-        """Old card keys (from `was:`) to the current key, so history can follow a rename."""
+        """Old card keys (from `was:`) to the current key, so history can follow a rename;
+        a card scheduled as several (cloze, reverse) renames each: `old#c1` → `new#c1`."""
+        from drill.decks.scheduled import variant_suffixes
+
         return {
-            f"{deck.id}/{old_id}": card.key
+            f"{deck.id}/{old_id}{suffix}": f"{card.key}{suffix}"
             for deck in self.decks
             for card in deck.cards
+            if card.was
+            for suffix in variant_suffixes(card)
             for old_id in card.was
         }
 
@@ -205,6 +212,8 @@ def load_sources(
     max_bytes: int = MAX_DECK_BYTES,
     cache: DeckCache | None = None,
     check_params: bool = False,
+    taken: Iterable[Deck] = (),
+    keep: Callable[[Deck], Deck] | None = None,
 ) -> Collection:
     """Every deck in `sources` (files or folders); bad files and paths become errors.
 
@@ -213,11 +222,15 @@ def load_sources(
     With `check_params` (drill lint), compute cards' params are checked against their
     generator as well (this imports numpy); every file is then parsed, since the cache's
     entries were checked without it and would hide those errors.
+    `taken`: decks already known (`drill lint FILE` passes the others drill reads), whose
+    ids a deck in `sources` may not reuse unless it is the same file.
+    `keep`: what to keep of each deck (see only_renamed); the whole deck is let go as soon
+    as the next file is read, so a command needing little holds one deck at a time.
     """
     collection = Collection()
     seen: set[Path] = set()
     named: set[Path] = set()  # a source named twice (DRILL_DECKS and --decks) is read once
-    owners: dict[str, Deck] = {}
+    owners: dict[str, Deck] = {deck.id: deck for deck in taken}
     for source in sources:
         if Path(source).absolute() in named:
             continue
@@ -238,19 +251,28 @@ def load_sources(
             deck = checked.deck
             if deck is None:
                 continue
-            if deck.id in owners:
+            if deck.id in owners and not _same_file(owners[deck.id], deck):
                 collection.errors.append(_duplicate_deck(deck, owners[deck.id], checked.id_node))
                 continue
+            if keep is not None:
+                deck = keep(deck)
             owners[deck.id] = deck
             collection.decks.append(deck)
     return collection
 
 
+def only_renamed(deck: Deck) -> Deck:
+    """The deck with only its renamed cards (`was:`): all Collection.renames needs, a
+    sliver of a large collection (`drill log export` holds no more)."""
+    return replace(deck, cards=tuple(card for card in deck.cards if card.was))
+
+
 def _check_cached(file: Path, max_bytes: int, cache: DeckCache) -> _Checked:
-    """_check, through the parse cache. Only valid decks are cached: a file with errors is
+    """_check, through the parse cache, or for a built-in deck the parse shipped with the
+    wheel (drill.decks.shipped). Only valid decks are cached: a file with errors is
     parsed each time, so its messages always come from the current checker."""
     stamp = stamp_file(file, max_bytes)
-    hit = cache.get(file, stamp) if stamp else None
+    hit = (cache.get(file, stamp) or shipped_deck(file, stamp)) if stamp else None
     if hit is not None:
         return _Checked(hit.deck, [], hit.id_position)
     checked = _check(file, max_bytes)
@@ -260,15 +282,29 @@ def _check_cached(file: Path, max_bytes: int, cache: DeckCache) -> _Checked:
     return checked
 
 
+def _same_file(first: Deck, second: Deck) -> bool:
+    if first.path is None or second.path is None:
+        return False
+    try:
+        return first.path.samefile(second.path)
+    except OSError:
+        return False
+
+
 def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | Position | None) -> DeckError:
     line, column = (id_node.line, id_node.column) if id_node else (None, None)
     message = f"deck id {deck.id!r} is already used by {first.path}"
     return DeckError(message, str(deck.path), line, column)
 
 
-def load_collection(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> Collection:
-    """Every deck from every source (see default_sources); a bad file never blocks the others."""
+def load_collection(
+    extra: Sequence[Path] = (),
+    max_bytes: int = MAX_DECK_BYTES,
+    keep: Callable[[Deck], Deck] | None = None,
+) -> Collection:
+    """Every deck from every source (see default_sources); a bad file never blocks the others.
+    `keep`: what to keep of each deck, as in load_sources."""
     # Through the parse cache (drill.decks.cache): at each start-up, unchanged decks are
     # read back instead of parsed, which keeps `drill due` fast on large collections.
     with DeckCache() as cache:
-        return load_sources(default_sources(extra), max_bytes, cache)
+        return load_sources(default_sources(extra), max_bytes, cache, keep=keep)

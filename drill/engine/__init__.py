@@ -20,11 +20,20 @@ Tensor
     .backward(seed=None): a one-element output needs no seed, others a seed of its shape.
       Gradients are reset before each sweep; inside a sweep they accumulate, so a node
       used twice gets both contributions.
+    .max(axis=None, keepdims=False): ties share the gradient equally
+    [index]: NumPy indexing (slices, integers, integer arrays, masks); a gradient is added
+      back at every position the index picked, twice for an entry picked twice
 
 Functions (each takes Tensors, arrays or numbers)
-    exp, log, sqrt, maximum(a, b) (ties split the gradient), relu, leaky_relu(x, slope=0.01),
-    sigmoid, tanh, softplus, gelu (exact: x Φ(x)), softmax(x, axis=-1), log_softmax(x, axis=-1),
+    exp, log, sqrt, sin, cos, maximum(a, b) (ties split the gradient), relu,
+    leaky_relu(x, slope=0.01), sigmoid, tanh, softplus, gelu (exact: x Φ(x)),
+    silu (x σ(x), also called swish), softmax(x, axis=-1), log_softmax(x, axis=-1),
     matmul(a, b); normal_cdf and normal_pdf act on plain arrays.
+    stack(tensors, axis=0), concat(tensors, axis=0), where(condition, a, b) with a constant
+    boolean condition (a causal mask: where(allowed, scores, -inf)).
+    conv2d(x, W, b=None, stride=1, padding=0): cross-correlation of x (C, H, W) with
+      W (O, C, kh, kw), zero padding, as deep-learning libraries compute it;
+      max_pool2d(x, size, stride=size): each window's gradient goes to its largest entry.
 
 Losses (prediction first, target second, same shape; return a 0-d Tensor)
     mse       (1/n) Σ (ŷ − y)²
@@ -61,7 +70,9 @@ Must not import: anything of drill: the engine stands alone, and tests compare i
 other frameworks.
 """
 
+from drill.engine.conv import conv2d, max_pool2d
 from drill.engine.functions import (
+    cos,
     exp,
     gelu,
     leaky_relu,
@@ -72,6 +83,8 @@ from drill.engine.functions import (
     normal_pdf,
     relu,
     sigmoid,
+    silu,
+    sin,
     softmax,
     softplus,
     sqrt,
@@ -79,6 +92,7 @@ from drill.engine.functions import (
 )
 from drill.engine.losses import LOSSES, bce, cross_entropy, half_sse, mse
 from drill.engine.nn import ACTIVATIONS, MLP, Linear, activation, identity
+from drill.engine.structure import concat, stack, where
 from drill.engine.tensor import Tensor, as_tensor, make_node, matmul, topological_order, unbroadcast
 from drill.engine.trace import TraceEntry, trace
 
@@ -92,6 +106,9 @@ __all__ = [
     "activation",
     "as_tensor",
     "bce",
+    "concat",
+    "conv2d",
+    "cos",
     "cross_entropy",
     "exp",
     "gelu",
@@ -102,17 +119,22 @@ __all__ = [
     "log_softmax",
     "make_node",
     "matmul",
+    "max_pool2d",
     "maximum",
     "mse",
     "normal_cdf",
     "normal_pdf",
     "relu",
     "sigmoid",
+    "silu",
+    "sin",
     "softmax",
     "softplus",
     "sqrt",
+    "stack",
     "tanh",
     "topological_order",
     "trace",
     "unbroadcast",
+    "where",
 ]

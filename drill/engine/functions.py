@@ -63,6 +63,23 @@ def sigmoid(x: Any) -> Tensor:
     return _elementwise(x, "sigmoid", value, value * (1.0 - value))
 
 
+def silu(x: Any) -> Tensor:
+    """silu(x) = x σ(x), also called swish; its derivative is σ(x)(1 + x(1 − σ(x)))."""
+    v = as_tensor(x).value
+    s = _stable_sigmoid(v)
+    return _elementwise(x, "silu", v * s, s * (1.0 + v * (1.0 - s)))
+
+
+def sin(x: Any) -> Tensor:
+    v = as_tensor(x).value
+    return _elementwise(x, "sin", np.sin(v), np.cos(v))
+
+
+def cos(x: Any) -> Tensor:
+    v = as_tensor(x).value
+    return _elementwise(x, "cos", np.cos(v), -np.sin(v))
+
+
 def softplus(x: Any) -> Tensor:
     v = as_tensor(x).value
     return _elementwise(x, "softplus", np.logaddexp(0.0, v), _stable_sigmoid(v))

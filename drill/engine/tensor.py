@@ -254,6 +254,37 @@ class Tensor:
 
         return make_node(value, (a,), "reshape", backward)
 
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The largest entry along `axis`; at a tie each largest entry gets an equal share."""
+        axes = normalize_axes(axis, self.shape)
+        a = self
+        top = a.value.max(axis=axes, keepdims=True)
+        winners = (a.value == top).astype(np.float64)
+        winners /= winners.sum(axis=axes, keepdims=True)
+
+        def backward(g: np.ndarray) -> None:
+            kept = g if keepdims else np.expand_dims(g, axes)
+            a.grad += winners * kept
+
+        value = top if keepdims else np.squeeze(top, axis=axes)
+        return make_node(value, (a,), "max", backward)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """NumPy indexing (slices, integers, integer arrays, masks); the gradient of an
+        entry picked twice collects both contributions."""
+        if isinstance(index, Tensor):
+            raise TypeError("index with integers, slices or arrays, not a Tensor")
+        a = self
+        try:
+            value = a.value[index]
+        except IndexError as error:
+            raise ValueError(f"cannot index shape {a.shape}: {error}") from None
+
+        def backward(g: np.ndarray) -> None:
+            np.add.at(a.grad, index, g)
+
+        return make_node(value, (a,), "index", backward)
+
     @property
     def T(self) -> Tensor:
         a = self

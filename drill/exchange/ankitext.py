@@ -6,16 +6,24 @@ columns `#tags column`, `#deck column`, `#guid column` and `#notetype column` (1
 The remaining columns are the note's fields in order: front, back. Without a
 `#tags column` header, a third field holds the tags, as in Anki's own importer.
 Without `#separator`, .tsv means tab and .csv comma; otherwise the first data line decides.
+A first record that names the columns (`Front,Back`, `Question,Answer,Tags`) is a header,
+not a note: detected, or as the caller says (`drill import --header/--no-header`).
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 _SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t", "space": " ", "pipe": "|", "colon": ":"}
 _META_COLUMNS = ("tags column", "deck column", "guid column", "notetype column")
+# What spreadsheets and other tools call the columns; a first record of these is a header.
+_FRONT_NAMES = {"front", "question", "term", "prompt", "side 1", "text"}
+_BACK_NAMES = {"back", "answer", "definition", "response", "side 2", "back extra"}
+_TAGS_NAMES = {"tags", "tag", "labels"}
+_CLOZE = re.compile(r"\{\{c\d+::")  # Anki's cloze deletion: its Back Extra may be empty
 
 
 class RowError(ValueError):
@@ -45,6 +53,7 @@ class AnkiText:
     tags: tuple[str, ...] = ()  # from `#tags:`, for every note
     deck: str | None = None  # from `#deck:`
     separator: str = ","
+    header: tuple[str, ...] | None = None  # the column names, if the first record held them
 
 
 @dataclass
@@ -53,8 +62,11 @@ class _Headers:
     count: int = 0  # how many lines they take
 
 
-def parse_anki_text(text: str, suffix: str = "") -> AnkiText:
-    """The notes of an Anki-style text file. Raises RowError at the first bad record."""
+def parse_anki_text(text: str, suffix: str = "", header: bool | None = None) -> AnkiText:
+    """The notes of an Anki-style text file. Raises RowError at the first bad record.
+
+    `header`: whether the first record names the columns; None: it does if it reads so.
+    """
     lines = text.splitlines(keepends=True)
     headers = _read_headers(lines)
     separator = _separator(headers, lines[headers.count :], suffix)
@@ -67,9 +79,26 @@ def parse_anki_text(text: str, suffix: str = "") -> AnkiText:
     )
     meta = _meta_columns(headers)
     tags_column = meta.get("tags column")
-    for line, number, record in _records(lines, headers.count, separator):
+    records = list(_records(lines, headers.count, separator))
+    if records:
+        fields = [
+            value for column, value in enumerate(records[0][2], 1) if column not in meta.values()
+        ]
+        # Detected only with notes after it: a file of one `front,back` row is that card.
+        if header if header is not None else len(records) > 1 and names_columns(fields):
+            result.header = tuple(fields)
+            records.pop(0)
+    for line, number, record in records:
         result.rows.append(_row(record, line, number, set(meta.values()), tags_column))
     return result
+
+
+def names_columns(fields: list[str]) -> bool:
+    """Whether a record reads as column names: a front's name, a back's, maybe tags."""
+    names = [field.strip().lower() for field in fields]
+    if len(names) not in (2, 3) or names[0] not in _FRONT_NAMES or names[1] not in _BACK_NAMES:
+        return False
+    return len(names) == 2 or names[2] in _TAGS_NAMES
 
 
 def _read_headers(lines: list[str]) -> _Headers:
@@ -154,7 +183,7 @@ def _row(record: list[str], line: int, number: int, meta: set[int], tags_column:
     front, back = fields
     if not front.strip():
         raise RowError("the front is empty", line, number)
-    if not back.strip():
+    if not back.strip() and not _CLOZE.search(front):  # a cloze note's back is optional
         raise RowError("the back is empty", line, number)
     return Row(line, number, front, back, tuple(tags))
 

@@ -3,14 +3,15 @@
 A compute card stands for endless exercises, so an export freezes K of them. Instance n
 of card `deck/card` is made from a seed derived from the export seed, the card key and n:
 the same `--seed` always gives the same exercises, and each instance keeps its own
-identity (`deck/card#n`) from one export to the next.
+identity (`deck/card#n`) from one export to the next. A code card is one note: its task
+and stub in front, its reference solution behind (`code_note`).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from drill.exercises.base import Difficulty, Exercise
@@ -83,6 +84,9 @@ def _card_entries(
     make: MakeExercise,
     difficulty: Difficulty,
 ) -> Iterator[Entry]:
+    if card.type is CardType.CODE:
+        yield Entry(deck, code_note(card))
+        return
     if card.type is not CardType.COMPUTE:
         yield Entry(deck, card)
         return
@@ -91,3 +95,20 @@ def _card_entries(
     for n in range(1, instances + 1):
         exercise = make(card.generator, instance_seed(seed, card.key, n), card.params, difficulty)
         yield Entry(deck, card, instance=n, exercise=exercise)
+
+
+def code_note(card: Card) -> Card:
+    """A code card as a note: the task and the starter stub in front, the reference
+    solution behind, both in Markdown, so every format shows them as it shows a card."""
+    from drill.exercises.code.registry import load
+
+    exercise = load(card.generator or "")
+    front = (
+        f"**{card.q or exercise.title}**\n\n{exercise.task.strip()}\n\n"
+        f"```python\n{exercise.stub.strip()}\n```"
+    )
+    back = (
+        f"Reference solution:\n\n```python\n{exercise.reference.strip()}\n```\n\n"
+        f"Grade a solution of your own with `drill code check {exercise.name} FILE`."
+    )
+    return replace(card, q=front, a=back)

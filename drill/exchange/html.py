@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from typing import TYPE_CHECKING
 
 from drill.exchange.entries import Entry
+from drill.exchange.mathjax import render_with_math
 from drill.exercises.grading import format_value
+from drill.model import Card, CardType
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -27,13 +30,54 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
-def markdown_html(text: str) -> str:
-    """Markdown to HTML, with any HTML in the source shown as text."""
-    return _markdown().render(text).strip()
+@functools.lru_cache(maxsize=1024)
+def markdown_html(text: str, cloze: bool = False) -> str:
+    """Markdown to HTML, with any HTML in the source shown as text and math as MathJax.
+
+    Each text is rendered once: an export repeats a compute card's prompt for each of its
+    exercises and a choice card's right answers among its choices."""
+    return render_with_math(text, _render_block, cloze)
+
+
+def _render_block(source: str) -> str:
+    plain = plain_paragraphs(source)
+    return plain if plain is not None else _markdown().render(source).strip()
+
+
+# What can make text more than paragraphs to CommonMark (with tables and strikethrough) or
+# to HTML: its punctuation, control characters, and whitespace but the space and newline.
+_NOT_PLAIN = re.compile(r"[\\`*_\[\]<>!&|~#\x00-\x08\x0b-\x1f\x7f-\x9f]|[^\S \n]")
+
+
+def plain_paragraphs(text: str) -> str | None:
+    """The HTML markdown-it gives text that can only be paragraphs of words, or None for
+    any other text: every line starts with a letter (no list, heading, quote, fence or
+    indented code can start there) and ends without a space (no hard break), and none of
+    the characters above appears. About a fiftieth of markdown-it's time, which was most
+    of an Anki export's (benchmarks/README.md); tests compare the two on random text."""
+    if _NOT_PLAIN.search(text):
+        return None
+    paragraphs = []
+    for block in text.strip("\n").split("\n\n"):
+        for line in block.split("\n"):
+            if not line or not line[0].isalpha() or line[-1] == " ":
+                return None
+        paragraphs.append("<p>" + block.replace('"', "&quot;") + "</p>")
+    return "\n".join(paragraphs)
+
+
+def inline_html(text: str) -> str:
+    """One line of Markdown (a choice) to HTML, without a paragraph around it."""
+    return render_with_math(text, lambda source: _markdown().renderInline(source).strip())
 
 
 def question_html(entry: Entry) -> str:
     """The front of the note."""
+    card = entry.card
+    if card.type is CardType.CLOZE:
+        return markdown_html(card.text, cloze=True)  # Anki's cloze note hides the deletions
+    if card.type is CardType.CHOICE:
+        return f"{markdown_html(card.q)}\n{choices_html(card)}"
     prompt = markdown_html(entry.card.q) if entry.card.q else ""
     if entry.exercise is None:
         return prompt
@@ -44,7 +88,12 @@ def question_html(entry: Entry) -> str:
 def answer_html(entry: Entry) -> str:
     """The back of the note (without the question, which Anki's template repeats)."""
     if entry.exercise is None:
-        return markdown_html(entry.card.a)
+        card = entry.card
+        if card.type is CardType.CHOICE:
+            right = ", ".join(f"<strong>{inline_html(answer)}</strong>" for answer in card.answers)
+            explanation = f"\n{markdown_html(card.a)}" if card.a.strip() else ""
+            return f'<p class="result">Answer: {right}</p>{explanation}'
+        return markdown_html(card.a) if card.a.strip() else ""
     exercise = entry.exercise
     parts = [
         f'<p class="result">Answer: <code>{html.escape(format_value(exercise.answer))}</code></p>'
@@ -53,6 +102,12 @@ def answer_html(entry: Entry) -> str:
         steps = html.escape("\n".join(exercise.solution))
         parts.append(f'<pre class="solution">{steps}</pre>')
     return "\n".join(parts)
+
+
+def choices_html(card: Card) -> str:
+    """The choices as written (Anki cannot shuffle them), numbered."""
+    items = "".join(f"<li>{inline_html(choice)}</li>" for choice in card.choices)
+    return f'<ol class="choices">{items}</ol>'
 
 
 def reference_html(entry: Entry) -> str:

@@ -13,6 +13,13 @@ from html.parser import HTMLParser
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "div", "table", "tr", "blockquote", "hr"} | _HEADINGS
 _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "del": "~~", "s": "~~"}
+# MathJax as Anki (and drill's exports) write it, back to the $…$ of card text.
+_MATHJAX = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]", re.S)
+
+
+def _dollars(match: re.Match[str]) -> str:
+    inline, display = match.groups()
+    return f"${inline.strip()}$" if inline is not None else f"$${display.strip()}$$"
 
 
 def html_to_markdown(html: str) -> str:
@@ -80,6 +87,7 @@ class _Converter(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.pre:
+            data = _MATHJAX.sub(_dollars, data)
             data = re.sub(r"\s+", " ", data)
             if self._at_line_start():
                 data = data.lstrip(" ")

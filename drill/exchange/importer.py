@@ -26,7 +26,7 @@ from drill.errors import DeckError, DrillError
 from drill.exchange.ankitext import AnkiText, Row, RowError, parse_anki_text
 from drill.exchange.htmltext import html_to_markdown
 from drill.home.fileio import atomic_write, read_limited
-from drill.model import Card, Deck
+from drill.model import Card, CardType, Deck
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _CARD_ID_WORDS = 6
@@ -45,23 +45,45 @@ class ImportFailed(DrillError):
 # Reading
 
 
+@dataclasses.dataclass(frozen=True)
+class Read:
+    """What a file to import holds: its decks, and the header row of a text file, if any."""
+
+    decks: list[Deck]
+    header: tuple[str, ...] | None = None
+
+
 def read_import(
     path: Path,
     deck_id: str | None = None,
     title: str | None = None,
     max_bytes: int = MAX_DECK_BYTES,
+    header: bool | None = None,
 ) -> list[Deck]:
     """The decks in a file, by suffix: .json from `drill export`, else Anki-style text.
 
     `max_bytes` is the deck size limit; the file's size is checked before it is read.
+    `header`: whether a text file's first row names the columns (None: detect it).
     """
+    return read_file(path, deck_id, title, max_bytes, header).decks
+
+
+def read_file(
+    path: Path,
+    deck_id: str | None = None,
+    title: str | None = None,
+    max_bytes: int = MAX_DECK_BYTES,
+    header: bool | None = None,
+) -> Read:
+    """read_import, telling also which header row of a text file was not taken as a note."""
     try:
         if path.suffix.lower() == ".json":
-            return _rename(_read_json(path, max_bytes * _JSON_LIMIT_IN_DECKS), deck_id, title)
+            decks = _read_json(path, max_bytes * _JSON_LIMIT_IN_DECKS)
+            return Read(_rename(decks, deck_id, title))
         if path.suffix.lower() in TEXT_SUFFIXES:
             data = read_limited(path, max_bytes, "deck files")
-            text = parse_anki_text(data.decode("utf-8-sig"), path.suffix)
-            return [_deck_from_text(text, path, deck_id, title)]
+            text = parse_anki_text(data.decode("utf-8-sig"), path.suffix, header)
+            return Read([_deck_from_text(text, path, deck_id, title)], text.header)
     except RowError as error:
         raise ImportFailed(f"{path}:{error.line}: {_row(error)}{error.message}") from None
     except UnicodeDecodeError as error:
@@ -106,10 +128,22 @@ def _deck_from_text(text: AnkiText, path: Path, deck_id: str | None, title: str 
     notes = [_note_text(row, text.html) for row in text.rows]
     ids = _unique_ids(q for q, _, _ in notes)
     cards = tuple(
-        Card(deck_id, card_id, q=q, a=a, tags=row.tags, ref=ref)
+        # A front with {{c1::…}} deletions is a cloze note (Anki's, or drill's export).
+        Card(deck_id, card_id, type=CardType.CLOZE, text=q, a=a, tags=row.tags, ref=ref)
+        if _is_cloze(q)
+        else Card(deck_id, card_id, q=q, a=a, tags=row.tags, ref=ref)
         for card_id, (q, a, ref), row in zip(ids, notes, text.rows, strict=True)
     )
     return Deck(deck_id, title, cards, tags=text.tags)
+
+
+def _is_cloze(text: str) -> bool:
+    from drill.decks import cloze
+
+    try:
+        return bool(cloze.numbers(text))
+    except ValueError:  # a malformed deletion: a basic card, whose text shows it as typed
+        return False
 
 
 # `drill export` ends the back of a CSV note with the card's reference in this paragraph.
@@ -124,7 +158,7 @@ def _note_text(row: Row, is_html: bool) -> tuple[str, str, str | None]:
     convert = html_to_markdown if is_html else str.strip
     front, back = convert(row.front), convert(back)
     for name, side in (("front", front), ("back", back)):
-        if not side:
+        if not side and not (name == "back" and _is_cloze(front)):  # a cloze's back is extra
             raise RowError(f"the {name} has no text", row.line, row.number)
     return front, back, ref
 
@@ -266,11 +300,24 @@ def _deck_path(folder: Path, deck_id: str) -> Path:
     return path
 
 
+def existing(decks: Sequence[Deck], folder: Path, known_ids: Collection[str]) -> list[Deck]:
+    """The decks drill has already: an id it knows, or a deck file of that name in `folder`
+    (`drill import --skip-existing` leaves them out)."""
+    return [
+        deck
+        for deck in decks
+        if deck.id in known_ids
+        or any(os.path.lexists(folder / f"{deck.id}{suffix}") for suffix in (".yaml", ".yml"))
+    ]
+
+
 def _refuse_clashes(decks: Sequence[Deck], folder: Path, known_ids: Collection[str]) -> None:
     seen: set[str] = set()
+    # A file of many decks (a JSON export of every deck) may hold the ones drill has.
+    way_out = "choose another --id" if len(decks) == 1 else "--skip-existing imports the others"
     for deck in decks:
         if deck.id in known_ids or deck.id in seen:
-            raise ImportFailed(f"a deck with id {deck.id!r} already exists (choose another --id)")
+            raise ImportFailed(f"a deck with id {deck.id!r} already exists ({way_out})")
         seen.add(deck.id)
         for suffix in (".yaml", ".yml"):
             path = folder / f"{deck.id}{suffix}"

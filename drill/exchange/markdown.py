@@ -1,17 +1,20 @@
 """A study sheet in Markdown: a heading per deck and per card, answers right below.
 
-Card text is Markdown already and goes in as written. Exercise text is plain text whose
-line breaks matter, so it goes in fenced blocks.
+Card text is Markdown already and goes in as written, math (`$…$`) included; only HTML
+tags are escaped, so they show as text, as they do in the terminal and in Anki. Exercise
+text is plain text whose line breaks matter, so it goes in fenced blocks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from drill.decks import cloze
 from drill.exchange.entries import Entry
+from drill.exchange.mathjax import markdown_source
 from drill.exercises.base import Exercise
 from drill.exercises.grading import format_value
-from drill.model import Deck
+from drill.model import CardType, Deck
 
 
 def render_markdown(entries: Iterable[Entry]) -> tuple[str, int]:
@@ -39,11 +42,29 @@ def _deck_heading(deck: Deck) -> str:
 
 
 def _card(entry: Entry) -> str:
-    question = entry.card.q.strip()
+    card = entry.card
+    if card.type is CardType.CLOZE:
+        return _cloze(entry)
+    question = markdown_source(card.q.strip())
     # A one-line question is the heading itself; a longer one sits under the card id.
     multiline = "\n" in question
-    parts = [f"## {entry.card.id}", question] if multiline else [f"## {question}"]
-    parts.append(entry.card.a.strip())
+    parts = [f"## {card.id}", question] if multiline else [f"## {question}"]
+    if card.type is CardType.CHOICE:
+        parts.append("\n".join(f"{n}. {markdown_source(c)}" for n, c in enumerate(card.choices, 1)))
+        parts.append("**Answer:** " + ", ".join(markdown_source(a) for a in card.answers))
+    if card.a.strip():
+        parts.append(markdown_source(card.a.strip()))
+    return "\n\n".join(parts + _reference(entry))
+
+
+def _cloze(entry: Entry) -> str:
+    """The text with every deletion blanked, then with the answers in bold."""
+    text = markdown_source(entry.card.text.strip())
+    blanked = cloze.render(text, None, hidden=lambda d: f"**\\[{d.hint or '…'}\\]**")
+    filled = cloze.render(text, None, hidden=lambda d: f"**{d.answer}**")
+    parts = [f"## {entry.card.id}", blanked, f"**Answer:** {filled}"]
+    if entry.card.a.strip():
+        parts.append(markdown_source(entry.card.a.strip()))
     return "\n\n".join(parts + _reference(entry))
 
 

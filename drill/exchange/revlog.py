@@ -16,14 +16,13 @@ JSON lines keep everything, undone reviews included (flagged), one review per li
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from drill.review.store import Review
+    from drill.review.store import Store
 
 REVLOG_COLUMNS = ("card_id", "review_time", "review_rating", "review_state", "review_duration")
 
@@ -40,52 +39,58 @@ def card_number(key: str) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:6], "big")
 
 
-def revlog_csv(
-    reviews: Iterable[Review], renames: Mapping[str, str] | None = None
-) -> tuple[str, int]:
-    """The CSV text and the number of reviews in it."""
-    from drill.review.store import to_ms  # the store loads only when a log is exported
-
-    renames = renames or {}
-    import csv
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(REVLOG_COLUMNS)
-    count = 0
-    for review in reviews:
-        if review.undone:
-            continue
-        count += 1
-        writer.writerow(
-            [
-                card_number(renames.get(review.key, review.key)),
-                to_ms(review.reviewed_at),
-                int(review.rating),
-                int(review.state_before),
-                "" if review.duration_ms is None else review.duration_ms,
-            ]
-        )
-    return buffer.getvalue(), count
+# The log's columns behind the CSV's, after card_id.
+_CSV_SOURCE = ("reviewed_at", "rating", "state_before", "duration_ms")
+_JSONL_CHUNK = 5_000  # lines written at once
 
 
-def reviews_jsonl(
-    reviews: Iterable[Review], renames: Mapping[str, str] | None = None
-) -> tuple[str, int]:
-    """One JSON object per line, and the number of lines."""
-    renames = renames or {}
-    lines = []
-    for review in reviews:
-        record = review.to_dict()
-        record["card_id"] = card_number(renames.get(review.key, review.key))
-        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
-    return "".join(lines), len(lines)
+class CardNumbers(dict[str, str]):
+    """The card_id of each key as logged, text ready for the CSV, each key hashed once:
+    a card has hundreds of reviews, and hashing each review's key was most of the export's
+    time. A key logged under a card's old id (`was:`) gets the number of its current key."""
+
+    def __init__(self, renames: Mapping[str, str]) -> None:
+        super().__init__()
+        self.renames = renames
+
+    def __missing__(self, key: str) -> str:
+        number = self[key] = str(card_number(self.renames.get(key, key)))
+        return number
 
 
-def render_log(
-    reviews: Iterable[Review], fmt: LogFormat, renames: Mapping[str, str] | None = None
-) -> tuple[str, int]:
-    """The log in `fmt`, and how many reviews it holds."""
+def write_log(
+    store: Store,
+    fmt: LogFormat,
+    write: Callable[[str], object],
+    renames: Mapping[str, str] | None = None,
+) -> int:
+    """Write the whole review history in `fmt` through `write`, a chunk of text at a time,
+    so memory stays flat however long the history. Returns how many reviews were written."""
+    numbers = CardNumbers(renames or {})
     if fmt is LogFormat.CSV:
-        return revlog_csv(reviews, renames)
-    return reviews_jsonl(reviews, renames)
+        return _write_csv(store, numbers, write)
+    return _write_jsonl(store, numbers, write)
+
+
+def _write_csv(store: Store, numbers: CardNumbers, write: Callable[[str], object]) -> int:
+    write(",".join(REVLOG_COLUMNS) + "\n")
+    count = 0
+    for rows in store.log_text(_CSV_SOURCE):  # undone reviews left out
+        write("".join([f"{numbers[key]},{values}\n" for key, values in rows]))
+        count += len(rows)
+    return count
+
+
+def _write_jsonl(store: Store, numbers: CardNumbers, write: Callable[[str], object]) -> int:
+    count = 0
+    lines: list[str] = []
+    for review in store.iter_reviews(include_undone=True):
+        record = review.to_dict()
+        record["card_id"] = int(numbers[review.key])
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+        if len(lines) == _JSONL_CHUNK:
+            write("".join(lines))
+            count += len(lines)
+            lines.clear()
+    write("".join(lines))
+    return count + len(lines)

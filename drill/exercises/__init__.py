@@ -5,7 +5,8 @@ used: commands that only need the Difficulty choices (`drill --help` builds ever
 command's options) do without them (benchmarks/README.md).
 
 Also here: `grading` (parse and check typed answers) and `worksheet` (many exercises
-from one seed, as text, Markdown or JSON).
+from one seed, as text, Markdown or JSON); `code`, the implement-it-in-NumPy exercises of
+code cards, run in a process of their own and graded on seeded tests.
 
 May import: `engine`, `model`, `errors`; numpy.
 Must not import: `decks`, `review`, `exchange`, `cli`, `ui`, rich or typer.

@@ -41,7 +41,13 @@ PARAMS: dict[str, tuple[Any, ...]] = {"activation": ACTIVATIONS, "slope": SLOPES
 def _build(x: Any, name: str, slope: float | None) -> tuple[Tensor, Tensor]:
     """The input node x and the output node f = name(x), both named for the trace."""
     point = Tensor(x, name="x")
-    point.backward_note = f"{name}′(x) = {derivative_text(name, 'x', slope)}"
+    formula, with_, where = derivative_text(name, "x", slope).partition(", with ")
+    # The trace appends " = value": after a definition (φ(x) = e^(−x²/2)/√(2π)) or a case
+    # ("else 0") it would read as their value, so the line names the derivative again.
+    if with_:
+        formula += f", where {where}"
+    again = f"; so {name}′(x)" if with_ or " if " in formula else ""
+    point.backward_note = f"{name}′(x) = {formula}{again}"
     return point, activation_function(name, slope)(point).named("f", forward=f"{name}(x)")
 
 

@@ -35,6 +35,22 @@ class Tolerance:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One intermediate quantity of a guided exercise, in the order it is computed."""
+
+    name: str  # what is asked: "z1", "∂L/∂h1", "∂L/∂W1[0, 1]"
+    value: Answer
+    rule: str = ""  # how it is computed: "W1 x + b1", "W2ᵀ ∂L/∂z2"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "rule": self.rule}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Step:
+        return cls(name=data["name"], value=data["value"], rule=data.get("rule", ""))
+
+
+@dataclass(frozen=True)
 class Exercise:
     generator: str
     seed: int
@@ -48,9 +64,13 @@ class Exercise:
     solution: Sequence[str] = ()
     slips: Mapping[str, Answer] = field(default_factory=dict)
     """Wrong answers a person is likely to give, by a short description of the slip."""
+    steps: Sequence[Step] = ()
+    """The forward and backward quantities leading to the answer, for guided study; the
+    last step is the asked value itself. Empty when the generator offers no steps."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, steps: bool = False) -> dict[str, Any]:
+        """The JSON contract; with `steps`, also the step list (when there is one)."""
+        record = {
             "generator": self.generator,
             "seed": self.seed,
             "difficulty": self.difficulty.value,
@@ -62,6 +82,9 @@ class Exercise:
             "tolerance": self.tolerance.to_dict(),
             "solution": list(self.solution),
         }
+        if steps and self.steps:
+            record["steps"] = [step.to_dict() for step in self.steps]
+        return record
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
@@ -79,4 +102,5 @@ class Exercise:
             answer=data["answer"],
             tolerance=Tolerance.from_dict(data.get("tolerance", {})),
             solution=tuple(data.get("solution", ())),
+            steps=tuple(Step.from_dict(step) for step in data.get("steps", ())),
         )

@@ -59,6 +59,8 @@ LOSS_TEXT = {
 }
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 LOSS_GRADIENT = {"linear": "c", "squared": "y − t"}
+# The loss exactly, for the JSON: "squared" is half the sum of squares, never Σ (y − t)².
+LOSS_FORMULA = {"linear": "L = Σᵢ cᵢ yᵢ", "squared": "L = ½ Σᵢ (yᵢ − tᵢ)²"}
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         question=_question(setup, inputs),
         spec={
             "loss": setup.loss,
+            "loss_formula": LOSS_FORMULA[setup.loss],
             "eps": setup.eps,
             "variance": "biased (divide by m)",
             "mode": "training",

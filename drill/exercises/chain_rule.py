@@ -26,6 +26,7 @@ from drill.exercises.common import (
     distinct_slips,
     draw,
     fmt,
+    guided_steps,
     input_lines,
     json_inputs,
     named_nodes,
@@ -254,4 +255,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         answer=answer,
         solution=worked_solution(loss, wrt, (), answer, notes),
         slips=_slips(paths, answer),
+        steps=guided_steps(loss, wrt, (), answer),
     )

@@ -17,6 +17,7 @@ Answers always keep full float64 precision; only the displayed text is rounded.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ import numpy as np
 from drill.engine import Tensor, TraceEntry, topological_order, trace
 from drill.engine import activation as engine_activation
 from drill.engine import leaky_relu as engine_leaky_relu
-from drill.exercises.base import Difficulty
+from drill.exercises.base import Difficulty, Step, Tolerance
 
 T = TypeVar("T")
 
@@ -110,16 +111,26 @@ def draw(
     `nonzero` keeps zeros out (a zero weight or input makes a gradient trivially zero).
     """
     if difficulty is Difficulty.HAND:
-        steps = np.arange(math.ceil(low / GRID), math.floor(high / GRID) + 1)
-        if nonzero:
-            steps = steps[steps != 0]
-        return np.asarray(rng.choice(steps, size=shape), dtype=np.float64) * GRID
+        steps = _grid_steps(low, high, nonzero)
+        # What rng.choice(steps, size=shape) draws, without its overhead (a third of the
+        # time of an mlp-backward exercise): the same integers from the same stream.
+        return steps[rng.integers(0, len(steps), size=shape)] * GRID
     values = np.round(rng.uniform(low, high, size=shape), CALC_DECIMALS)
     if nonzero:
         # Rounding can land on 0; push those to the smallest shown step instead.
         smallest = 10.0**-CALC_DECIMALS
         values = np.where(values == 0.0, smallest, values)
     return np.asarray(values, dtype=np.float64)
+
+
+@functools.cache
+def _grid_steps(low: float, high: float, nonzero: bool) -> np.ndarray:
+    """The multiples of GRID in [low, high], in units of GRID (read-only: shared)."""
+    steps = np.arange(math.ceil(low / GRID), math.floor(high / GRID) + 1, dtype=np.float64)
+    if nonzero:
+        steps = steps[steps != 0]
+    steps.flags.writeable = False
+    return steps
 
 
 def clear_of_kinks(values: Iterable[Any], margin: float = KINK_MARGIN) -> bool:
@@ -200,11 +211,15 @@ def local_derivative(function: Callable[[Tensor], Tensor], at: Any) -> np.ndarra
     return point.grad
 
 
-def derivative_note(name: str, v: str, at: Any, slope: float | None = None) -> str:
-    """ "where f′(v) = <definition>, so f′(v) = <values>", for a worked solution."""
-    f = activation_function(name, slope)
-    values = fmt_array(local_derivative(f, at))
-    return f"where {name}′(z) = {derivative_text(name, 'z', slope)}, so {name}′({v}) = {values}"
+def derivative_note(
+    name: str, v: str, at: Any, slope: float | None = None, values: Any = None
+) -> str:
+    """ "where f′(v) = <definition>, so f′(v) = <values>", for a worked solution. `values`
+    are f′ at `at` when the caller has them already; else the engine computes them."""
+    if values is None:
+        values = local_derivative(activation_function(name, slope), at)
+    shown = fmt_array(values)
+    return f"where {name}′(z) = {derivative_text(name, 'z', slope)}, so {name}′({v}) = {shown}"
 
 
 def activation_function(name: str, slope: float | None = None) -> Callable[[Any], Tensor]:
@@ -236,6 +251,30 @@ def distinct_slips(slips: Mapping[str, float], answer: float) -> dict[str, float
     return kept
 
 
+SLIP_MARGIN = 2.0  # a slip lies at least this many default tolerances from the answer
+
+
+def slips_apart(slips: Mapping[str, Any], answer: Any) -> dict[str, Any]:
+    """Slips a grader can tell apart: each lies clearly outside the default tolerance
+    around the answer (twice over, so a slip worked from rounded numbers is still named),
+    in some entry, and differs from the slips kept before it. For scalar and array
+    answers alike: scalars stay floats, arrays become nested lists."""
+    truth = np.asarray(answer, dtype=np.float64)
+    default = Tolerance()
+    bound = SLIP_MARGIN * np.maximum(default.abs, default.rel * np.abs(truth))
+    kept: dict[str, Any] = {}
+    for description, value in slips.items():
+        array = np.asarray(value, dtype=np.float64)
+        if array.shape != truth.shape or not np.all(np.isfinite(array)):
+            continue
+        if not np.any(np.abs(array - truth) > bound):
+            continue
+        if any(np.allclose(array, other, rtol=0.0, atol=1e-9) for other in kept.values()):
+            continue
+        kept[description] = float(array) if array.ndim == 0 else (array + 0.0).tolist()
+    return kept
+
+
 # -- text -------------------------------------------------------------------------------
 
 
@@ -244,10 +283,18 @@ def fmt(x: float, digits: int = 4) -> str:
     x = float(x)
     if x == 0.0:
         return "0"  # also turns −0.0 into 0
+    if math.isinf(x):  # a masked attention score
+        return "−∞" if x < 0 else "∞"
     if x.is_integer() and abs(x) < 1e15:
         return str(int(x))
     if abs(x) < 1e-4 or abs(x) >= 1e6:
         return f"{x:.{digits - 1}e}"
+    # Python's repr is the shortest text that reads back as x; with no more than `digits`
+    # significant figures it is what NumPy would print, at a tenth of the cost (generated
+    # numbers are mostly short: 0.5, -1.25).
+    text = repr(x)
+    if len(text.lstrip("-").replace(".", "").lstrip("0")) <= digits:
+        return text
     return np.format_float_positional(x, precision=digits, unique=True, fractional=False, trim="-")
 
 
@@ -256,7 +303,37 @@ def fmt_array(value: Any, digits: int = 4) -> str:
     array = np.asarray(value, dtype=np.float64)
     if array.ndim == 0:
         return fmt(float(array), digits)
-    return "[" + ", ".join(fmt_array(row, digits) for row in array) + "]"
+    return _fmt_nested(array.tolist(), digits)
+
+
+def _fmt_nested(items: list[Any], digits: int) -> str:
+    return (
+        "["
+        + ", ".join(
+            _fmt_nested(item, digits) if isinstance(item, list) else fmt(item, digits)
+            for item in items
+        )
+        + "]"
+    )
+
+
+def fmt_count(n: int) -> str:
+    """An integer count for display, its thousands separated: 131,072."""
+    return f"{int(n):,}"
+
+
+def fmt_sci(x: float, digits: int = 6) -> str:
+    """A large or small number in the e-notation `drill` reads back: 1.2e21, 7e9, 0.5."""
+    text = f"{float(x):.{digits}g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 input channel", "3 input channels"."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 HINT_DIGITS = 5  # significant figures of a given value; the 1% tolerance absorbs the rest
@@ -396,3 +473,35 @@ def worked_solution(
 def value_solution(root: Tensor, answer: float) -> list[str]:
     """The solution when the asked number is the root's own value (e.g. the loss)."""
     return [*forward_lines(trace(root)), f"So {root.name} = {fmt(answer, 6)}."]
+
+
+def guided_steps(
+    root: Tensor,
+    wrt: str,
+    index: Sequence[int],
+    answer: float,
+    skip: Iterable[str] = (),
+) -> tuple[Step, ...]:
+    """The steps of a guided exercise, read off the trace as worked_solution reads it:
+    each computed value in forward order (the root's own value left out: the gradient
+    does not need it), then ∂root/∂node back along the path to `wrt`, then the asked
+    entry. `skip` leaves out nodes whose value the question already gives. Call after
+    root.backward()."""
+    skipped = set(skip)
+    entries = trace(root)
+    on_path = names_between(root, wrt)
+    computed = [e for e in entries[:-1] if not e.is_leaf and e.name not in skipped]
+    steps = [Step(e.name, plain_value(e.value), e.forward or "") for e in computed]
+    for entry in reversed(computed):
+        if entry.name in on_path:
+            grad = plain_value(entry.grad)
+            steps.append(Step(f"∂{root.name}/∂{entry.name}", grad, entry.backward or ""))
+    asked = next(e for e in entries if e.name == wrt)
+    name = f"∂{root.name}/∂{wrt}{format_index(index)}"
+    return (*steps, Step(name, float(answer), asked.backward or ""))
+
+
+def plain_value(value: Any) -> Any:
+    """A number or a nested list of numbers, as the JSON contract writes values."""
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array.tolist()

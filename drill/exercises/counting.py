@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from drill.exercises.base import Difficulty, Exercise, Tolerance
-from drill.exercises.common import pick
+from drill.exercises.common import pick, plural
 
 PARAMS = {"layer": ("dense", "conv", "stack"), "bias": (True, False)}
 
@@ -156,13 +156,9 @@ def _single_layer_text(layer: Layer) -> str:
     if layer.is_conv:
         return (
             f"A 2-D convolution layer with {layer.k}×{layer.k} kernels maps "
-            f"{_plural(layer.n_in, 'input channel')} to {_plural(layer.n_out, 'output channel')}."
+            f"{plural(layer.n_in, 'input channel')} to {plural(layer.n_out, 'output channel')}."
         )
-    return f"A dense layer maps {_plural(layer.n_in, 'input')} to {_plural(layer.n_out, 'output')}."
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    return f"A dense layer maps {plural(layer.n_in, 'input')} to {plural(layer.n_out, 'output')}."
 
 
 def _solution(layers: Sequence[Layer], total: int) -> list[str]:

@@ -6,7 +6,8 @@ Unicode minus sign. Vectors are "[0.1, -0.2]", "0.1 -0.2" or "0.1, -0.2"; matrix
 split by ";" ("1 2; 3 4") or written as nested brackets ("[[1, 2], [3, 4]]").
 
 Text that cannot be read raises ParseError, whose message is a hint: the caller asks
-again instead of grading the answer wrong. Nothing else is ever raised for a string.
+again instead of grading the answer wrong; so does an answer of another shape than the
+answer's (WrongShape, a ParseError). Nothing else is ever raised for a string.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ Parsed = float | list[float] | list[list[float]]
 
 class ParseError(DrillError):
     """The typed answer is not a number, vector or matrix drill can read."""
+
+
+class WrongShape(ParseError):
+    """The typed answer is read, but has another shape than the answer (a matrix for a
+    number): a slip of the form, asked again rather than graded wrong."""
 
 
 @dataclass(frozen=True)
@@ -160,14 +166,14 @@ def _shorten(text: str, limit: int = 40) -> str:
 
 
 def check(typed: str, exercise: Exercise) -> Verdict:
-    """Grade a typed answer; raises ParseError (and nothing is graded) if it cannot be read."""
+    """Grade a typed answer; raises ParseError (and nothing is graded) if it cannot be read,
+    WrongShape if it is not the shape of the answer."""
     value = parse(typed)
     mine, truth = _squeeze(value), _squeeze(_plain(exercise.answer))
     if shape_of(mine) != shape_of(truth):
-        note = (
+        raise WrongShape(
             f"the answer is {_shape_text(shape_of(truth))}; yours is {_shape_text(shape_of(mine))}"
         )
-        return Verdict(False, value, exercise.answer, note=note)
     if close(mine, truth, exercise.tolerance):
         return Verdict(True, value, exercise.answer)
     return Verdict(False, value, exercise.answer, slip=likely_slip(value, exercise))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from drill.exercises.base import Difficulty, Exercise
-from drill.exercises.common import pick
+from drill.exercises.common import pick, plural
 
 PARAMS = {"scheme": ("xavier-normal", "xavier-uniform", "he-normal"), "layer": ("dense", "conv")}
 
@@ -141,13 +141,14 @@ def generate(
 def _question(rule: Scheme, shape: Shape) -> str:
     if shape.k:
         layer = (
-            f"A 2-D convolution has {shape.n_in} input channels, {shape.n_out} output channels "
-            f"and {shape.k}×{shape.k} kernels. For a convolution, fan_in = C_in·k·k and "
-            f"fan_out = C_out·k·k."
+            f"A 2-D convolution has {plural(shape.n_in, 'input channel')}, "
+            f"{plural(shape.n_out, 'output channel')} and {shape.k}×{shape.k} kernels. "
+            "For a convolution, fan_in = C_in·k·k and fan_out = C_out·k·k."
         )
     else:
         layer = (
-            f"A dense layer has fan_in = {shape.n_in} inputs and fan_out = {shape.n_out} outputs."
+            f"A dense layer has fan_in = {plural(shape.n_in, 'input')} and "
+            f"fan_out = {plural(shape.n_out, 'output')}."
         )
     return (
         f"{layer} Its weights are initialized with {rule.title}: each is drawn from "

@@ -32,6 +32,7 @@ from drill.exercises.common import (
     distinct_slips,
     draw,
     format_index,
+    guided_steps,
     input_lines,
     json_inputs,
     named_nodes,
@@ -155,37 +156,29 @@ def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
     return loss.named("L", forward=LOSS_FORMULA[setup.loss])
 
 
-def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:
+def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, float]:
     """Likely wrong answers, each from a backward pass that repeats the slip."""
-    nodes = named_nodes(loss)
-    z2, y, n = nodes["z2"].value, nodes["y"].value, setup.sizes[2]
+    z1, h1, z2 = _forward(inputs, setup)
+    y, n = inputs["y"], setup.sizes[2]
     seeds = {}  # a wrong ∂L/∂z2, pushed back through the same network
     if setup.loss == "mse":
         seeds["1/n missing from the mean squared error"] = 2.0 * (z2 - y)
         seeds["factor 2 of the square missing"] = (z2 - y) / n
     if setup.loss == "cross_entropy":
-        seeds["y not subtracted from softmax(z2)"] = engine.softmax(z2).value
+        seeds["y not subtracted from softmax(z2)"] = _softmax(z2)
     slips = {"sign flipped": -answer}
     for description, seed in seeds.items():
-        nodes["z2"].backward(seed=seed)
-        slips[description] = float(nodes[setup.wrt].grad[setup.index])
+        slips[description] = _pushed_back(inputs, setup, z1, h1, seed)
     if setup.activation == "relu" and setup.wrt in ("W1", "b1"):
-        slips["ReLU mask forgotten"] = _unmasked(nodes, setup)
+        # ∂L/∂h1 passed to z1 as if relu′ were always 1.
+        dz2 = _loss_gradient(z2, y, setup.loss)
+        unmasked = _pushed_back(inputs, setup, z1, h1, dz2, slope=np.ones_like(z1))
+        slips["ReLU mask forgotten"] = unmasked
     return distinct_slips(slips, answer)
 
 
-def _unmasked(nodes: dict[str, Tensor], setup: Setup) -> float:
-    """∂L/∂(W1 or b1) when ∂L/∂h1 is passed to z1 as if relu′ were always 1."""
-    nodes["L"].backward()
-    W1 = Tensor(nodes["W1"].value)
-    b1 = Tensor(nodes["b1"].value)
-    (W1 @ nodes["x"].value + b1).backward(seed=nodes["h1"].grad)
-    return float({"W1": W1, "b1": b1}[setup.wrt].grad[setup.index])
-
-
-def _hand_values(loss: Tensor, setup: Setup) -> list[tuple[str, float]]:
+def _hand_values(nodes: dict[str, Tensor], setup: Setup) -> list[tuple[str, float]]:
     """σ(z1ᵢ) or tanh(z1ᵢ), and e^(z2ᵢ) for the softmax: what pen and paper cannot give."""
-    nodes = named_nodes(loss)
     values = activation_values(setup.activation, nodes["z1"].value)
     if setup.loss == "cross_entropy":
         values += tabulate("e^({})", np.exp, nodes["z2"].value)
@@ -214,22 +207,26 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
 
     def acceptable(inputs: dict[str, Any]) -> bool:
-        z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
+        z1, h1, z2 = _forward(inputs, setup)
         if setup.activation == "relu" and not clear_of_kinks([z1]):
             return False
         if difficulty is Difficulty.HAND and not unsaturated(setup.activation, z1):
             return False
         # A zero gradient teaches little, and one that is zero but for floating-point
         # noise (a softmax's p − y cancelling across two outputs) cannot be graded.
-        return abs(_answer(inputs, setup)[1]) >= SMALLEST_ANSWER
+        dz2 = _loss_gradient(z2, inputs["y"], setup.loss)
+        return abs(_pushed_back(inputs, setup, z1, h1, dz2)) >= SMALLEST_ANSWER
 
     inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
-    loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
-    z1 = named_nodes(loss)["z1"].value
-    notes = {"z1": derivative_note(setup.activation, "z1", z1)}
+    loss, answer = _answer(inputs, setup)  # one graph: its trace is the worked solution
+    check_derivative(lambda v: _numpy_loss(v, setup), inputs, setup.wrt, setup.index, answer)
+    nodes = named_nodes(loss)
+    z1 = nodes["z1"].value
+    slope = _slope(setup.activation, z1, nodes["h1"].value)  # f′(z1), as the engine has it
+    notes = {"z1": derivative_note(setup.activation, "z1", z1, values=slope)}
     solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
-    hint = useful_values(_hand_values(loss, setup)) if difficulty is Difficulty.HAND else ""
+    steps = guided_steps(loss, setup.wrt, setup.index, answer)
+    hint = useful_values(_hand_values(nodes, setup)) if difficulty is Difficulty.HAND else ""
     return Exercise(
         generator="mlp-backward",
         seed=0,
@@ -240,10 +237,87 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(loss, setup, answer),
+        slips=_slips(inputs, setup, answer),
+        steps=steps,
     )
 
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     loss = _build(inputs, setup)
     return loss, asked_gradient(loss, setup.wrt, setup.index)
+
+
+# -- the same network in plain NumPy -------------------------------------------------------
+# Drawing an exercise takes about three candidates, and each used to be judged by building
+# the engine's graph and running its backward pass: now only the accepted one gets a
+# graph, whose trace the worked solution needs. The central-difference check runs its two
+# forward passes here too, sharing no code with the engine that produced the answer
+# (benchmarks/README.md: five graphs per exercise became one).
+
+
+def _forward(inputs: dict[str, Any], setup: Setup) -> tuple[np.ndarray, ...]:
+    """z1, h1 and z2 of the network on `inputs`."""
+    z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
+    if setup.activation == "relu":
+        h1 = np.maximum(z1, 0.0)
+    elif setup.activation == "tanh":
+        h1 = np.tanh(z1)
+    else:  # sigmoid, in the form whose exponential cannot overflow
+        e = np.exp(-np.abs(z1))
+        h1 = np.where(z1 >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return z1, h1, inputs["W2"] @ h1 + inputs["b2"]
+
+
+def _numpy_loss(inputs: dict[str, Any], setup: Setup) -> float:
+    """L for `inputs`, the loss LOSS_TEXT states."""
+    _, _, z2 = _forward(inputs, setup)
+    y = inputs["y"]
+    if setup.loss == "mse":
+        return float(np.mean((z2 - y) ** 2))
+    if setup.loss == "half_sse":
+        return float(0.5 * np.sum((z2 - y) ** 2))
+    shifted = z2 - z2.max()
+    return float(-np.sum(y * (shifted - np.log(np.sum(np.exp(shifted))))))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+def _loss_gradient(z2: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
+    """∂L/∂z2, as LOSS_GRADIENT_TEXT states it (y one-hot for the cross-entropy)."""
+    if loss == "mse":
+        return 2.0 * (z2 - y) / z2.size
+    if loss == "half_sse":
+        return z2 - y
+    return _softmax(z2) - y
+
+
+def _pushed_back(
+    inputs: dict[str, Any],
+    setup: Setup,
+    z1: np.ndarray,
+    h1: np.ndarray,
+    dz2: np.ndarray,
+    slope: np.ndarray | None = None,
+) -> float:
+    """The asked entry of the gradient that `dz2` (some ∂L/∂z2) gives, back through the
+    network; `slope` stands in for f′(z1) (a slip that forgets the ReLU's mask)."""
+    if setup.wrt in ("W2", "b2"):
+        grad = dz2 if setup.wrt == "b2" else np.outer(dz2, h1)
+        return float(grad[setup.index])
+    if slope is None:
+        slope = _slope(setup.activation, z1, h1)
+    dz1 = (inputs["W2"].T @ dz2) * slope
+    grad = dz1 if setup.wrt == "b1" else np.outer(dz1, inputs["x"])
+    return float(grad[setup.index])
+
+
+def _slope(activation: str, z1: np.ndarray, h1: np.ndarray) -> np.ndarray:
+    """f′(z1), from h1 = f(z1) where the engine takes it from there too."""
+    if activation == "relu":
+        return (z1 > 0).astype(np.float64)
+    if activation == "tanh":
+        return 1.0 - h1**2
+    return h1 * (1.0 - h1)

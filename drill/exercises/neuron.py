@@ -33,6 +33,7 @@ from drill.exercises.common import (
     distinct_slips,
     draw,
     format_index,
+    guided_steps,
     input_lines,
     json_inputs,
     named_nodes,
@@ -203,6 +204,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         z = named_nodes(loss)["z"].value
         notes["z"] = derivative_note(setup.activation, "z", z, setup.slope)
     solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
+    steps = guided_steps(loss, setup.wrt, setup.index, answer)  # before _slips reruns backward
     spec: dict[str, Any] = {"activation": setup.activation, "loss": setup.loss}
     if setup.slope is not None:
         spec["slope"] = setup.slope
@@ -217,4 +219,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         answer=answer,
         solution=solution,
         slips=_slips(loss, setup, answer),
+        steps=steps,
     )

@@ -222,15 +222,15 @@ class Adam:
 
 def adam_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     hand = difficulty is Difficulty.HAND
-    first = choose(rng, params, "step", ("first",) if hand else ("first", "later")) == "first"
+    # At t = 1 the step is ±η whatever the gradient, so most exercises come later.
+    first = choose(rng, params, "step", ("first", "later", "later")) == "first"
     problem = _solve(_draw_values(rng, difficulty, 0.0), 0.0)
     size = problem.grad.size
     if first:
         t, m, v = 1, np.zeros(size), np.zeros(size)
     else:
-        t = int(rng.integers(2, 21))
-        m = draw(rng, difficulty, (size,), -1.0, 1.0)
-        v = draw(rng, difficulty, (size,), 0.01, 2.0, nonzero=True)
+        t = int(rng.integers(2, 6 if hand else 21))
+        m, v = _moments_after(rng, difficulty, problem.grad, t - 1)
     adam = Adam(lr=pick(rng, (0.5, 0.25, 0.1) if hand else (0.1, 0.05, 0.01)), t=t)
     i = int(rng.integers(size))
     update = adam.update(float(problem.values["w"][i]), float(problem.grad[i]), m[i], v[i])
@@ -246,6 +246,30 @@ def adam_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -
         update=_adam_lines(adam, update, i),
         slips=_adam_slips(adam, update),
     )
+
+
+MOMENT_DIGITS = 4  # significant figures of m and v: the question prints them exactly
+
+
+def _moments_after(
+    rng: np.random.Generator, difficulty: Difficulty, grad: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """m and v after `steps` earlier Adam steps, from zero, on gradients of today's scale:
+    the moments a real run would carry, rounded to what the question shows."""
+    adam = Adam(lr=0.0, t=1)
+    m, v = np.zeros_like(grad), np.zeros_like(grad)
+    # Each earlier gradient is g times a factor in [−1, 2] other than 1: with a constant
+    # gradient m̂/√v̂ would be ±1 and the step ±η again, whatever the gradient.
+    factors = draw(rng, difficulty, (steps, grad.size), -1.0, 2.0, nonzero=True)
+    factors = np.where(factors == 1.0, 1.5, factors)
+    for earlier in grad * factors:
+        m = adam.beta1 * m + (1 - adam.beta1) * earlier
+        v = adam.beta2 * v + (1 - adam.beta2) * earlier**2
+    return _shown(m), _shown(v)
+
+
+def _shown(values: np.ndarray) -> np.ndarray:
+    return np.array([float(f"{x:.{MOMENT_DIGITS}g}") for x in values])
 
 
 def _adam_hint(adam: Adam, u: AdamUpdate, hand: bool) -> str:
@@ -268,7 +292,10 @@ def _adam_question(
         state = "This is its first step, t = 1, with m and v starting at zero."
         lines = input_lines(problem.values)
     else:
-        state = f"This is step t = {adam.t}; the moments before it are the m and v above."
+        state = (
+            f"This is step t = {adam.t}; m and v above are the moments the {adam.t - 1} "
+            "earlier steps left (from m = v = 0)."
+        )
         lines = input_lines({**problem.values, **moments})
     return "\n".join(
         [

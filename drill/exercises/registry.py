@@ -57,6 +57,31 @@ _TABLE = [
     ("param-count", "counting", "Number of parameters of a dense or convolutional layer."),
     ("receptive-field", "conv", "Receptive field of a stack of convolutions and poolings."),
     ("initial-loss", "initial_loss", "The loss a freshly initialized classifier should show."),
+    # Gradients through attention, normalisation, convolution and recurrent layers.
+    ("attention-backward", "attention", "Gradient of Q, K or V through dot-product attention."),
+    ("attention-weights", "attention", "One query's attention weights or output, causal mask."),
+    ("layernorm-backward", "layernorm", "Gradient through layer normalization: x, γ or β."),
+    ("rmsnorm-backward", "rmsnorm", "Gradient through RMSNorm: x or γ."),
+    ("gated-activation-derivative", "gated", "Gradient through a SwiGLU or GeGLU gate."),
+    ("rope-rotation", "rope", "Rotary position embedding: a rotated vector or a query-key score."),
+    ("conv2d-backward", "conv_backward", "One element of ∂L/∂W or ∂L/∂x of a 2-D convolution."),
+    ("maxpool-backward", "pooling", "Where max pooling sends the gradient: one element of ∂L/∂x."),
+    ("rnn-bptt", "rnn", "Backpropagation through time over two steps of a tanh RNN."),
+    ("lstm-gates", "lstm", "One LSTM step: the cell, the hidden state or a gradient."),
+    # LLM arithmetic, sampling and preference losses; classical ML and statistics.
+    ("kv-cache-memory", "llm_memory", "Size of a transformer's KV cache (MHA, GQA or MQA)."),
+    ("training-memory", "llm_memory", "Memory of weights, gradients and optimizer states."),
+    ("training-flops", "llm_scale", "Training FLOPs ≈ 6·N·D, Chinchilla-optimal size, days."),
+    ("lora-params", "llm_scale", "Trainable parameters LoRA adds to a matrix or a model."),
+    ("perplexity", "decoding", "Perplexity from token probabilities or a loss in nats or bits."),
+    ("sampling", "decoding", "Temperature, top-k and top-p: which tokens survive, how likely."),
+    ("dpo-loss", "pair_losses", "DPO's preference loss, or its gradient, from four log-probs."),
+    ("infonce-loss", "pair_losses", "Contrastive InfoNCE loss or its gradient, temperature τ."),
+    ("kmeans-step", "unsupervised", "One k-means step: a new centroid or the inertia after it."),
+    ("pca-variance", "unsupervised", "Variance kept by principal components; how many."),
+    ("classification-metrics", "metrics", "Precision, recall, F1 from counts; ROC-AUC."),
+    ("bayes-posterior", "probability", "Bayes' rule: a condition's probability after a test."),
+    ("ab-test", "probability", "A/B test: two-proportion z, its p-value, or the sample size."),
 ]
 
 GENERATORS: dict[str, GeneratorInfo] = {

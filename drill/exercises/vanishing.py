@@ -3,7 +3,8 @@
 hᵢ = f(wᵢ hᵢ₋₁ + bᵢ) for i = 1, …, k. Asks either ∂h_k/∂h_0, the product of the k
 factors wᵢ f′(zᵢ), or ∂L/∂w1 for L = ½ (h_k − y)², which carries the same product back
 to the first layer. With the sigmoid each f′ is at most 1/4, so the answer is small:
-the point of the exercise.
+the point of the exercise. Weights are drawn so that every layer's factor |wᵢ f′(zᵢ)| is
+at most 0.9, tanh layers included, so the chain always shows a vanishing gradient.
 
 By hand, the forward values are printed for the student (to 6 significant figures):
 exponentials of arbitrary numbers are not pen-and-paper work, the backward product is.
@@ -32,6 +33,7 @@ from drill.exercises.common import (
     json_inputs,
     local_derivative,
     named_nodes,
+    resample,
     useful_values,
     worked_solution,
 )
@@ -54,8 +56,10 @@ BOUND = {
     "sigmoid": "σ′(z) = σ(z)(1 − σ(z)) is at most 1/4 (at z = 0), so every factor "
     "|wᵢ σ′(zᵢ)| is at most |wᵢ|/4 and their product shrinks quickly with depth",
     "tanh": "tanh′(z) = 1 − tanh²(z) is at most 1 (at z = 0), so the product shrinks "
-    "whenever the factors |wᵢ| tanh′(zᵢ) are below 1",
+    "whenever the factors |wᵢ| tanh′(zᵢ) are below 1, as they all are here",
 }
+# The largest factor |wᵢ f′(zᵢ)| a draw may have: below 1, every layer shrinks the gradient.
+MAX_FACTOR = 0.9
 # f′(zᵢ) written with the layer's own output, as a person computes it.
 DERIVATIVE_FROM_OUTPUT = {"sigmoid": "h{i}(1 − h{i})", "tanh": "1 − h{i}²"}
 
@@ -117,6 +121,19 @@ def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
     h.backward_note = f"h{setup.layers} − y"
     y = Tensor(inputs["y"], name="y")
     return (0.5 * (h - y) ** 2).named("L", forward=f"½ (h{setup.layers} − y)²")
+
+
+def _loss_spec(setup: Setup) -> dict[str, str]:
+    """The loss, in the JSON, when ∂L/∂w1 is asked."""
+    if setup.asked != "w1":
+        return {}
+    return {"loss": "half_sse", "loss_formula": f"L = ½ (h{setup.layers} − y)²"}
+
+
+def _factors(inputs: dict[str, Any], setup: Setup) -> np.ndarray:
+    """wᵢ f′(zᵢ) for each layer: what each layer multiplies the gradient by."""
+    slopes = _derivatives(_build(inputs, setup), setup)
+    return np.asarray(inputs["w"], dtype=np.float64) * np.asarray(slopes)
 
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
@@ -195,7 +212,13 @@ def _question(setup: Setup, inputs: dict[str, Any], root: Tensor, hand: bool) ->
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = _draw_inputs(rng, difficulty, setup)
+    # Every layer must shrink the gradient, or the chain would not show what it is named for
+    # (a tanh layer with |w| = 2 near z = 0 multiplies it by almost 2).
+    inputs = resample(
+        rng,
+        lambda r: _draw_inputs(r, difficulty, setup),
+        lambda v: bool(np.all(np.abs(_factors(v, setup)) <= MAX_FACTOR)),
+    )
     root, answer = _answer(inputs, setup)
     wrt, index = setup.wrt
     check_derivative(lambda v: _build(v, setup).item(), inputs, wrt, index, answer)
@@ -208,6 +231,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
             "activation": setup.activation,
             "layers": setup.layers,
             "of": setup.root,
+            **_loss_spec(setup),
             "convention": "h_i = f(w_i h_(i−1) + b_i); w[0] is w1",
         },
         inputs=json_inputs(inputs),

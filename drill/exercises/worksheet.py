@@ -78,22 +78,45 @@ def build(
     return Worksheet(seed, difficulty, tuple(exercises))
 
 
-def render(sheet: Worksheet, fmt: Format, answers: bool = True) -> str:
-    """The worksheet as text: questions first, then (if `answers`) the answer key."""
+def render(sheet: Worksheet, fmt: Format, answers: bool = True, steps: bool = False) -> str:
+    """The worksheet as text: questions first, then (if `answers`) the answer key.
+
+    With `steps`, an exercise that has guided steps lists them: by name under its
+    question, and with their values and rules in the answer key (in JSON: `steps`).
+    """
     if fmt is Format.JSON:
-        return render_json(sheet.exercises, answers)
+        return render_json(sheet.exercises, answers, steps)
     if fmt is Format.MD:
-        return render_markdown(sheet, answers)
-    return render_text(sheet, answers)
+        return render_markdown(sheet, answers, steps)
+    return render_text(sheet, answers, steps)
 
 
-def render_json(exercises: Sequence[Exercise], answers: bool = True) -> str:
-    """A JSON array of the exercise contract; without answers, no `answer` or `solution`."""
-    records = [exercise.to_dict() for exercise in exercises]
+def render_json(exercises: Sequence[Exercise], answers: bool = True, steps: bool = False) -> str:
+    """A JSON array of the exercise contract; without answers, no `answer` or `solution`
+    (and each step keeps only its name)."""
+    records = [exercise.to_dict(steps=steps) for exercise in exercises]
     if not answers:
         for record in records:
             del record["answer"], record["solution"]
+            if "steps" in record:
+                record["steps"] = [{"name": step["name"]} for step in record["steps"]]
     return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+
+def _step_names(exercise: Exercise) -> str:
+    """ "Steps: z1, h1, z2, ∂L/∂z2, …": the order to work the exercise in."""
+    return "Steps: " + ", ".join(step.name for step in exercise.steps) + "."
+
+
+def _step_lines(exercise: Exercise) -> list[str]:
+    """Each step with its rule and value, numbered, for the answer key."""
+    from drill.exercises.grading import format_value
+
+    lines = ["Steps:"]
+    for number, step in enumerate(exercise.steps, 1):
+        rule = f" = {step.rule}" if step.rule else ""
+        lines.append(f"  {number}. {step.name}{rule} = {format_value(step.value)}")
+    return lines
 
 
 def _summary(sheet: Worksheet) -> str:
@@ -108,16 +131,20 @@ def _answer_text(exercise: Exercise) -> str:
     return format_value(exercise.answer)
 
 
-def render_text(sheet: Worksheet, answers: bool = True) -> str:
+def render_text(sheet: Worksheet, answers: bool = True, steps: bool = False) -> str:
     lines = [f"Worksheet ({_summary(sheet)})", ""]
     for number, exercise in enumerate(sheet.exercises, 1):
         lines.append(f"{number}. [{exercise.generator}]")
         lines.extend(_indent(exercise.question.splitlines()))
+        if steps and exercise.steps:
+            lines.extend(_indent([_step_names(exercise)]))
         lines.append("")
     if answers:
         lines += ["Answers", ""]
         for number, exercise in enumerate(sheet.exercises, 1):
             lines.append(f"{number}. {_answer_text(exercise)}")
+            if steps and exercise.steps:
+                lines.extend(_indent(_step_lines(exercise)))
             lines.extend(_indent(exercise.solution))
             lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -148,14 +175,18 @@ def _md_escape(text: str) -> str:
     return "\\\n".join(line for line in lines if line)
 
 
-def render_markdown(sheet: Worksheet, answers: bool = True) -> str:
+def render_markdown(sheet: Worksheet, answers: bool = True, steps: bool = False) -> str:
     lines = ["# Worksheet", "", _summary(sheet).capitalize() + ".", ""]
     for number, exercise in enumerate(sheet.exercises, 1):
         lines += [f"## {number}. {exercise.generator}", "", _md_escape(exercise.question), ""]
+        if steps and exercise.steps:
+            lines += [_md_escape(_step_names(exercise)), ""]
     if answers:
         lines += ["## Answers", ""]
         for number, exercise in enumerate(sheet.exercises, 1):
             lines += [f"### {number}. `{_answer_text(exercise)}`", ""]
+            if steps and exercise.steps:
+                lines += ["```text", *_step_lines(exercise), "```", ""]
             if exercise.solution:
                 lines += ["```text", *exercise.solution, "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

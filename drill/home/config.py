@@ -13,9 +13,10 @@ from __future__ import annotations
 import difflib
 import functools
 import itertools
+import math
 import re
 from dataclasses import dataclass, field, fields
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # Bounds that keep every due date within what a datetime can hold (far longer overflowed).
 _LONGEST_STEP_DAYS = 36500
 _LONGEST_LEARN_AHEAD = 1440
+_LONGEST_CODE_SECONDS = 600  # a solution still running after ten minutes is stuck
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,18 @@ class Config:
     """What happens to a leech: "suspend" (tag and suspend) or "tag" (tag only)."""
     max_deck_bytes: int = 5 * 1024 * 1024
     """Deck files larger than this are refused."""
+    guided_steps: bool = False
+    """Study compute cards step by step (forward values, then gradients) where they allow it."""
+    code_time_limit: int = 10
+    """Seconds a code card's solution may run before it is stopped (1 to 600)."""
+    interview_date: str = ""
+    """The date you prepare for (YYYY-MM-DD), set by `drill plan --set`; empty: none."""
+    interview_decks: tuple[str, ...] = ()
+    """The decks the interview date is for (set with it); empty: every deck."""
+    interview_tags: tuple[str, ...] = ()
+    """The tags the interview date is for (set with it); empty: any tag."""
+    fsrs_parameters: tuple[float, ...] = ()
+    """The 21 FSRS-6 parameters `drill optimize` fitted to your reviews; empty: the defaults."""
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     """Where each value came from: "default" or the config file's path."""
 
@@ -65,6 +79,11 @@ class Config:
     @property
     def relearning_deltas(self) -> tuple[timedelta, ...]:
         return tuple(parse_duration(s) for s in self.relearning_steps)
+
+    @property
+    def interview_day(self) -> date | None:
+        """The interview date as a date, or None when none is set."""
+        return date.fromisoformat(self.interview_date) if self.interview_date else None
 
 
 def setting_names() -> list[str]:
@@ -115,6 +134,8 @@ def _validate(path: Path, key: str, value: Any) -> Any:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
     default = defaults[key]
+    if key in _LISTS:
+        return _validate_list(path, key, value)
     if isinstance(default, tuple):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f'{path}: {key} must be a list of durations like ["1m", "10m"]')
@@ -141,8 +162,34 @@ def _validate(path: Path, key: str, value: Any) -> Any:
     return value
 
 
+# Lists that hold something else than durations.
+_LISTS = ("interview_decks", "interview_tags", "fsrs_parameters")
+FSRS_PARAMETER_COUNT = 21
+
+
+def _validate_list(path: Path, key: str, value: Any) -> tuple:
+    if key == "fsrs_parameters":
+        numbers = isinstance(value, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        )
+        if not numbers or len(value) not in (0, FSRS_PARAMETER_COUNT):
+            raise ConfigError(
+                f"{path}: fsrs_parameters must be a list of {FSRS_PARAMETER_COUNT} numbers "
+                "(`drill optimize` writes it), or be left out"
+            )
+        return tuple(float(v) for v in value)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f'{path}: {key} must be a list of strings like ["backprop"]')
+    return tuple(value)
+
+
 def _check_ranges(path: Path, config: Config) -> None:
     problems = []
+    if config.interview_date and not _is_date(config.interview_date):
+        problems.append(
+            f"interview_date must be a date like 2027-01-15, not {config.interview_date!r}"
+        )
     if not 0.7 <= config.desired_retention <= 0.99:
         problems.append("desired_retention must be between 0.7 and 0.99")
     if not 0 <= config.rollover_hour <= 23:
@@ -160,8 +207,113 @@ def _check_ranges(path: Path, config: Config) -> None:
         problems.append('leech_action must be "suspend" or "tag"')
     if config.max_deck_bytes < 1024:
         problems.append("max_deck_bytes must be at least 1024")
+    if not 1 <= config.code_time_limit <= _LONGEST_CODE_SECONDS:
+        problems.append(f"code_time_limit must be between 1 and {_LONGEST_CODE_SECONDS} seconds")
     if problems:
         raise ConfigError(f"{path}: {problems[0]}")
+
+
+def _is_date(text: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+# -- writing settings ------------------------------------------------------------------
+
+
+def set_settings(values: dict[str, Any], path: Path | None = None) -> None:
+    """Write settings into config.toml, each on its own `name = value` line; None removes one.
+
+    Everything else in the file stays as the user wrote it: comments, blank lines, the
+    other settings, and a comment after a replaced value. The new file is checked as
+    load_config would check it before it replaces the old one.
+    """
+    import tomllib
+
+    from drill.home.fileio import atomic_write
+
+    path = path or get_paths().config_file
+    for name in values:
+        if name not in setting_names():
+            raise ConfigError(f"unknown setting {name!r}")
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read it ({error})") from None
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    for name, value in values.items():
+        lines = _set_line(lines, name, None if value is None else f"{name} = {_toml(value)}")
+    new_text = "".join(lines)
+    if new_text == text:
+        return  # nothing to change (removing a setting that is not there)
+    try:
+        raw = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    # Checked as load_config checks it, before the file is replaced.
+    _check_ranges(path, Config(**{key: _validate(path, key, value) for key, value in raw.items()}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, new_text, force=True)
+
+
+def _set_line(lines: list[str], name: str, assignment: str | None) -> list[str]:
+    """`lines` with the setting `name` replaced by `assignment` (or removed, or appended)."""
+    import tomllib
+
+    key = re.compile(rf"""^\s*(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')\s*=""")
+    for start, line in enumerate(lines):
+        if not key.match(line):
+            continue
+        # The value may span lines (an array): take lines until they parse on their own.
+        for end in range(start, len(lines)):
+            chunk = "".join(lines[start : end + 1])
+            try:
+                tomllib.loads(chunk)
+            except tomllib.TOMLDecodeError:
+                continue
+            if assignment is None:
+                return lines[:start] + lines[end + 1 :]
+            return [*lines[:start], assignment + _trailing_comment(chunk) + "\n", *lines[end + 1 :]]
+        break  # a value that never parses: leave the file to load_config's error
+    if assignment is None:
+        return lines
+    return [*lines, assignment + "\n"]
+
+
+def _trailing_comment(chunk: str) -> str:
+    """The comment after a value on its last line ("  # why"), kept when the value changes."""
+    import tomllib
+
+    last = chunk.rstrip("\n")
+    for position in (i for i, char in enumerate(last) if char == "#"):
+        try:
+            tomllib.loads(last[:position])
+        except tomllib.TOMLDecodeError:
+            continue  # a # inside a string: keep looking
+        before = last[:position]
+        return before[len(before.rstrip()) :] + last[position:]
+    return ""
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    raise TypeError(f"cannot write {value!r} as TOML")
 
 
 @functools.cache

@@ -8,8 +8,12 @@
 - `queue`      the study day, rollover and the due queue
 - `session`    the review loop as pure logic: next card, grades, answers, undo
 - `stats`      the figures behind `drill stats`
+- `planning`   toward a date: predicted recall on it, readiness, the plan, the pace
+- `custom`     custom study: review ahead, cram, failed cards
+- `optimizer`  your own FSRS parameters (fsrs-rs): fit, compare, simulate, reschedule
 
-May import: `home` (paths, config), `model`, `errors`; the `fsrs` package.
+May import: `home` (paths, config), `model`, `errors`; the `fsrs` and `fsrs_rs_python`
+packages (imported on first use).
 Must not import: `decks`, `exercises`, `exchange`, `cli`, `ui`, rich or typer. Cards
 come in as `model.Card` values; the database is reached only through `store.Store`.
 """

@@ -44,6 +44,7 @@ class Reason(StrEnum):
     MANUAL = "manual"
     MIGRATION = "before-migration"
     RESTORE = "before-restore"
+    PURGE = "before-purge"
 
 
 class BackupFailed(StoreError):
@@ -196,6 +197,9 @@ def richer_backup(database: Path) -> tuple[Backup, int, int] | None:
     (backup, its reviews, the database's reviews); None when the database holds the most.
     A missing database holds none."""
     backups = list_backups(backups_folder(database))
+    purges = [copy.made_at for copy in backups if copy.reason == Reason.PURGE]
+    if purges:  # history `drill decks remove --purge` deleted on purpose is not lost
+        backups = [copy for copy in backups if copy.made_at > max(purges)]
     if not backups:
         return None
     live = 0

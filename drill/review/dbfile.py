@@ -22,6 +22,18 @@ def has_sqlite_header(path: Path) -> bool:
         return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
 
 
+def counted_reviews(db: sqlite3.Connection) -> int:
+    """Reviews as every figure drill shows counts them (`drill stats`, `drill doctor`, a
+    session's summary): undone ones left out. 0 when there is no review log."""
+    try:
+        row = db.execute(
+            "SELECT count(*) FROM review_log WHERE id NOT IN (SELECT review_id FROM undone)"
+        ).fetchone()
+    except sqlite3.DatabaseError:
+        return 0
+    return int(row[0])
+
+
 def review_count(db: sqlite3.Connection) -> int:
     """How many reviews a database holds: 0 when it has no review log at all.
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from drill.home.config import Config
 from drill.model import Card, CardState
-from drill.review.store import CardRecord
+from drill.review.store import CardRecord, DueDates
 
 LEARNING_STATES = (CardState.LEARNING, CardState.RELEARNING)
 
@@ -45,6 +45,13 @@ def rollover_moment(day: date, hour: int) -> datetime:
     return moment
 
 
+def learning_horizon(now: datetime, config: Config) -> datetime:
+    """Learning cards due by this moment count as due now: a session shows them now, once
+    nothing else is left (Anki's learn-ahead limit). The one definition of "due now" for
+    learning cards, used by `drill due`, the study screen's counts and its summary."""
+    return now + timedelta(minutes=config.learn_ahead_minutes)
+
+
 @dataclass(frozen=True)
 class DueCounts:
     new: int = 0
@@ -52,6 +59,7 @@ class DueCounts:
     review: int = 0
     later_today: int = 0
     next_due: datetime | None = None
+    new_waiting: int = 0  # new cards the day's new-card limit holds back
 
     @property
     def total(self) -> int:
@@ -65,8 +73,13 @@ def count_due(
     config: Config,
     done_today: tuple[int, int] = (0, 0),
 ) -> DueCounts:
-    """How many cards are due now, within the day's limits, and when the next one is."""
+    """How many cards are due now, within the day's limits, and when the next one is.
+
+    Learning cards count as due within the learn-ahead (see learning_horizon); those due
+    later today count as `later_today`.
+    """
     end = day_end(now, config.rollover_hour)
+    horizon = learning_horizon(now, config)
     new = learning = review = later = 0
     next_due: datetime | None = None
     for card in cards:
@@ -78,9 +91,10 @@ def count_due(
             continue
         due = record.due
         if record.state in LEARNING_STATES:
-            if due <= now:
+            if due <= horizon:
                 learning += 1
-            elif due < end:
+                continue  # due now: not the "next card due" either
+            if due < end:
                 later += 1
         elif due < end:
             review += 1
@@ -99,6 +113,7 @@ def count_due(
         review=min(review, reviews_left),
         later_today=later,
         next_due=next_due,
+        new_waiting=max(0, new - new_left) if config.new_per_day > 0 else 0,
     )
 
 
@@ -130,6 +145,50 @@ def count_due_by_deck(
     every_later = [due for dues in due_later.values() for due in dues]
     total = count_due(every_soon, records, now, config, done_today)
     return rows, _earlier_next(total, every_later)
+
+
+@dataclass(frozen=True)
+class Tomorrow:
+    """What the next study day holds, if today's due cards are all done today."""
+
+    reviews: int = 0  # review and learning cards due by its end that today does not take
+    new: int = 0  # new cards its limit lets in
+
+    @property
+    def total(self) -> int:
+        return self.reviews + self.new
+
+
+def count_tomorrow(
+    cards: Sequence[Card],
+    records: Mapping[str, CardRecord],
+    later: DueDates,
+    now: datetime,
+    config: Config,
+    today: DueCounts,
+) -> Tomorrow:
+    """Tomorrow's cards: those due by its end (today's held back by a limit included), less
+    what `today` (count_due's counts) shows, within tomorrow's limits. `records` and
+    `later` are what Store.session_records returns."""
+    end = day_end(now, config.rollover_hour)
+    until = day_end(end, config.rollover_hour)
+    due = later.count_before((card.key for card in cards), until)
+    new = 0
+    for card in cards:
+        record = records.get(card.key)
+        if record is not None and record.suspended:
+            continue
+        if record is None and card.key in later:
+            continue  # counted above
+        if record is None or record.state is CardState.NEW or record.due is None:
+            new += 1
+        elif record.state is CardState.REVIEW:
+            due += record.due < until  # today's too: those today takes are subtracted below
+        else:
+            due += end <= record.due < until
+    reviews = min(due - today.review, config.reviews_per_day)
+    new_next = min(new - today.new, config.new_per_day)
+    return Tomorrow(reviews=max(0, reviews), new=max(0, new_next))
 
 
 def _earlier_next(counts: DueCounts, dues: Sequence[datetime]) -> DueCounts:

@@ -7,21 +7,32 @@ shown under a grade is exactly the one applied, and a replay gives the same sche
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Container
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from drill.errors import ConfigError
 from drill.home.config import Config
 from drill.model import CardState, Rating
+from drill.review.queue import rollover_moment
 from drill.review.store import CardRecord
 
 if TYPE_CHECKING:
     import fsrs
 
 
+PREP_DAYS = 3
+"""While an interview date is set, a review that would fall after it lands in one of the last
+PREP_DAYS study days before it instead; a card reviewed in those days keeps its interval."""
+
+
 class Scheduler:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, toward_date: Container[str] | None = None) -> None:
+        """`toward_date`: the card keys the interview date applies to (None: every card)."""
         self.config = config
+        self.toward_date = toward_date
         self._fsrs: fsrs.Scheduler | None = None
 
     @property
@@ -29,13 +40,21 @@ class Scheduler:
         if self._fsrs is None:
             import fsrs
 
-            self._fsrs = fsrs.Scheduler(
-                desired_retention=self.config.desired_retention,
-                learning_steps=self.config.learning_deltas,
-                relearning_steps=self.config.relearning_deltas,
-                maximum_interval=self.config.maximum_interval,
-                enable_fuzzing=self.config.fuzz,
+            # The parameters `drill optimize` fitted, when there are some.
+            fitted = (
+                {"parameters": self.config.fsrs_parameters} if self.config.fsrs_parameters else {}
             )
+            try:
+                self._fsrs = fsrs.Scheduler(
+                    **fitted,
+                    desired_retention=self.config.desired_retention,
+                    learning_steps=self.config.learning_deltas,
+                    relearning_steps=self.config.relearning_deltas,
+                    maximum_interval=self.config.maximum_interval,
+                    enable_fuzzing=self.config.fuzz,
+                )
+            except ValueError as error:  # fitted parameters out of FSRS's bounds
+                raise ConfigError(f"fsrs_parameters: {error}") from None
         return self._fsrs
 
     def outcomes(self, record: CardRecord, now: datetime) -> dict[Rating, CardRecord]:
@@ -63,11 +82,24 @@ class Scheduler:
             step=card.step,
             stability=card.stability,
             difficulty=card.difficulty,
-            due=card.due.astimezone(UTC),
+            due=self.before_date(record, card.due.astimezone(UTC), now),
             last_review=now,
             reps=record.reps + 1,
             lapses=record.lapses + int(lapsed),
         )
+
+    def before_date(self, record: CardRecord, due: datetime, now: datetime) -> datetime:
+        """`due`, or, when it falls after the interview date and the card is reviewed before
+        the last PREP_DAYS study days, a day among those (spread by key and repetition)."""
+        day = self.config.interview_day
+        if day is None or (self.toward_date is not None and record.key not in self.toward_date):
+            return due
+        hour = self.config.rollover_hour
+        last_days = rollover_moment(day - timedelta(days=PREP_DAYS), hour)
+        if due <= rollover_moment(day, hour) or now >= last_days:
+            return due
+        back = 1 + zlib.crc32(f"{record.key}:{record.reps}".encode()) % PREP_DAYS
+        return rollover_moment(day - timedelta(days=back), hour)
 
     def retrievability(self, record: CardRecord, now: datetime) -> float:
         if record.state is CardState.NEW:

@@ -23,8 +23,10 @@ from drill.review.queue import (
     day_end,
     day_start,
     learning_due,
+    learning_horizon,
 )
 from drill.review.scheduler import Scheduler
+from drill.review.siblings import bury_siblings, siblings_in
 from drill.review.store import CardRecord, Review, Store
 
 
@@ -47,6 +49,9 @@ class Answered:
     review_id: int
     became_leech: bool = False
     correct: bool | None = None  # for a compute card: whether the typed answer was right
+    buried: tuple[Card, ...] = ()  # sibling cards taken out of the queue by this answer
+    seed: int | None = None  # for a compute card: the seed of the exercise answered
+    duration_ms: int | None = None  # time on the card, as logged
 
 
 @dataclass(frozen=True)
@@ -66,13 +71,29 @@ class Summary:
     started: float = field(default_factory=time.monotonic)
     next_due: datetime | None = None
     remaining: int = 0
+    new_waiting: int = 0  # new cards the day's limit holds back
+
+    answering_ms: int = 0  # the answers' logged durations, summed: what `drill stats` counts
 
     @property
     def elapsed(self) -> timedelta:
+        """Wall-clock time since the session began (pauses between cards included)."""
         return timedelta(seconds=round(time.monotonic() - self.started))
+
+    @property
+    def answering(self) -> timedelta:
+        """Time spent on the cards answered: the sum of their logged durations, so a
+        session's time and `drill stats`'s time today are one figure."""
+        return timedelta(milliseconds=self.answering_ms)
 
 
 class Session:
+    note: str | None = None
+    """A line the study screen shows under the counts (custom study, an interview date)."""
+    shows_learning = False
+    """Whether a card of the queue in its learning steps is shown before it is due (custom
+    study); a session otherwise shows learning cards as they come due."""
+
     def __init__(
         self,
         store: Store,
@@ -99,11 +120,16 @@ class Session:
         self.records = {k: r for k, r in records.items() if k in self.cards}
         done_today = store.counts_since(day_start(now, config.rollover_hour))
         candidates = [card for card in cards if card.key not in later]
+        # One card of a note a day: the siblings of a card reviewed today wait.
+        reviewed = store.keys_reviewed_since(day_start(now, config.rollover_hour))
+        end = day_end(now, config.rollover_hour)
+        candidates = bury_siblings(candidates, self.records, reviewed, end)
         self.queue = build_queue(candidates, self.records, now, config, done_today, new_limit)
         self.history: list[Answered | Suspended] = []
         self.summary = Summary()
         self._front: list[Card] = []  # cards to show again first (after an undo)
         self._outcomes: dict[str, dict[Rating, CardRecord]] = {}
+        self._seeds: dict[str, int] = {}  # compute cards: the exercise on screen, by key
 
     # -- what to show ------------------------------------------------------------------
 
@@ -120,11 +146,11 @@ class Session:
         while self.queue:
             card = self.queue[0]
             record = self.records.get(card.key)
-            if record is None or (not record.suspended and record.state is not CardState.LEARNING):
+            in_steps = record is not None and record.state is CardState.LEARNING
+            if record is None or (not record.suspended and (not in_steps or self.shows_learning)):
                 return card
             self.queue.pop(0)  # answered or suspended since the queue was built
-        ahead = now + timedelta(minutes=self.config.learn_ahead_minutes)
-        learning = learning_due(self.records, set(self.cards), ahead)
+        learning = learning_due(self.records, set(self.cards), learning_horizon(now, self.config))
         return self.cards[learning[0].key] if learning else None
 
     def remaining(self) -> tuple[int, int, int]:
@@ -135,7 +161,8 @@ class Session:
         new = states.count(CardState.NEW)
         learning = sum(state in LEARNING_STATES for state in states)
         review = len(states) - new - learning
-        ahead = self.clock() + timedelta(minutes=self.config.learn_ahead_minutes)
+        # the same learning cards `drill due` and the summary count (learning_horizon)
+        ahead = learning_horizon(self.clock(), self.config)
         due = learning_due(self.records, set(self.cards), ahead)
         learning += sum(1 for record in due if record.key not in waiting)  # each card once
         return new, learning, review
@@ -159,6 +186,13 @@ class Session:
 
     def new_seed(self) -> int:
         return self.rng.randrange(2**31)
+
+    def exercise_seed(self, card: Card) -> int:
+        """The seed of the exercise `card` shows: the same one until it is answered (a
+        redraw shows the same numbers), and after an undo the one that was answered."""
+        if card.key not in self._seeds:
+            self._seeds[card.key] = self.new_seed()
+        return self._seeds[card.key]
 
     # -- what the user does ------------------------------------------------------------
 
@@ -209,10 +243,25 @@ class Session:
         self.records[card.key] = after
         self._outcomes.pop(card.key, None)
         self._take(card)
-        answered = Answered(card, rating, before, after, review_id, became_leech, correct)
+        buried = siblings_in(self.queue, card)
+        self.queue = [queued for queued in self.queue if queued not in buried]
+        answered = Answered(
+            card,
+            rating,
+            before,
+            after,
+            review_id,
+            became_leech,
+            correct,
+            tuple(buried),
+            seed,
+            duration_ms,
+        )
+        self._seeds.pop(card.key, None)  # the next review of it is a fresh exercise
         self.history.append(answered)
         self.summary.reviewed += 1
         self.summary.grades[rating] += 1
+        self.summary.answering_ms += duration_ms or 0
         if correct is not None:
             self.summary.compute += 1
             self.summary.correct += int(correct)
@@ -227,6 +276,8 @@ class Session:
             self._unsuspend(last)
         else:
             self._take_back(last)
+            if last.seed is not None:  # graded again on the exercise it was answered on
+                self._seeds[last.card.key] = last.seed
         self._outcomes.pop(last.card.key, None)
         # Once at the front: undoing two answers to one card must not show it twice.
         self._front = [card for card in self._front if card.key != last.card.key]
@@ -253,8 +304,12 @@ class Session:
         # Every card's state, from the store (each answer is committed there): the session
         # itself holds only the cards it could show.
         records = {k: r for k, r in self.store.cards().items() if k in self.cards}
-        counts = count_due(list(self.cards.values()), records, now, self.config, done_today)
+        reviewed = self.store.keys_reviewed_since(day_start(now, self.config.rollover_hour))
+        end = day_end(now, self.config.rollover_hour)
+        cards = bury_siblings(list(self.cards.values()), records, reviewed, end)
+        counts = count_due(cards, records, now, self.config, done_today)
         self.summary.remaining = counts.total
+        self.summary.new_waiting = counts.new_waiting
         self.summary.next_due = now if counts.total else counts.next_due
         return self.summary
 
@@ -269,8 +324,10 @@ class Session:
             self.records.pop(last.card.key, None)
         else:
             self.records[last.card.key] = last.before
+        self.queue[0:0] = [card for card in last.buried if card not in self.queue]
         self.summary.reviewed -= 1
         self.summary.grades[last.rating] -= 1
+        self.summary.answering_ms -= last.duration_ms or 0
         if last.correct is not None:
             self.summary.compute -= 1
             self.summary.correct -= int(last.correct)

@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from drill.model import Card, CardState, CardType
+from drill.review.planning import Readiness
 from drill.review.queue import day_start, rollover_moment
 from drill.review.store import Store, to_ms
 
@@ -179,8 +180,10 @@ class Stats:
     leeches: tuple[CardTrouble, ...]
     generators: tuple[GeneratorScore, ...]
     decks: tuple[str, ...] = field(default=())  # the decks asked for; () means all
+    interview: Readiness | None = None  # toward a stored interview date (drill plan --set)
 
     def to_dict(self) -> dict[str, Any]:
+        interview = {"interview": self.interview.to_dict()} if self.interview else {}
         return {
             "now": self.now.isoformat(),
             "today": self.today.isoformat(),
@@ -195,6 +198,7 @@ class Stats:
             "hardest": [card.to_dict() for card in self.hardest],
             "leeches": [card.to_dict() for card in self.leeches],
             "generators": [score.to_dict() for score in self.generators],
+            **interview,
         }
 
 

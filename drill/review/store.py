@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -149,6 +149,11 @@ class DueDates(Mapping[str, datetime]):
     def __len__(self) -> int:
         return len(self._due_ms)
 
+    def count_before(self, keys: Iterable[str], moment: datetime) -> int:
+        """How many of `keys` are due before `moment` (tomorrow's count), no datetime made."""
+        until, due = to_ms(moment), self._due_ms
+        return sum(1 for key in keys if due.get(key, until) < until)
+
 
 _CARD_COLUMNS = (
     "key, state, step, stability, difficulty, due, last_review, reps, lapses, suspended, leech"
@@ -157,6 +162,20 @@ _REVIEW_COLUMNS = (
     "r.id, r.key, r.reviewed_at, r.rating, r.state_before, r.state_after, r.due_after, "
     "r.duration_ms, r.stability, r.difficulty, r.seed, r.answer, r.correct, "
     "u.review_id IS NOT NULL"
+)
+# The columns log_text may write: integers, so the text needs no quoting or escaping.
+_LOG_INTEGER_COLUMNS = frozenset(
+    {
+        "id",
+        "reviewed_at",
+        "rating",
+        "state_before",
+        "state_after",
+        "due_after",
+        "duration_ms",
+        "seed",
+        "correct",
+    }
 )
 
 
@@ -338,6 +357,16 @@ class Store:
             record = self.card(key) or CardRecord(key=key)
             _put_card(db, replace(record, leech=leech, suspended=record.suspended or suspend))
 
+    def replace_states(self, records: Iterable[CardRecord]) -> int:
+        """Overwrite cards' states in one transaction (`drill reschedule` recomputes them
+        from the log); the log is untouched. Returns how many were written."""
+        count = 0
+        with self.write() as db:
+            for record in records:
+                _put_card(db, record)
+                count += 1
+        return count
+
     # -- reviews ----------------------------------------------------------------------
 
     def record(self, review: Review, after: CardRecord) -> int:
@@ -467,6 +496,29 @@ class Store:
         for row in cursor:
             yield _review_from_row(row)
 
+    def log_text(
+        self, columns: Sequence[str], include_undone: bool = False, chunk: int = 20_000
+    ) -> Iterator[list[tuple[str, str]]]:
+        """The review log in time order for a text export, `chunk` rows at a time: each row
+        the card key as logged, and the values of `columns` (integer columns of the log)
+        joined by commas, NULL written as nothing.
+
+        SQLite writes the text: over millions of reviews a Review per row, or even a Python
+        object per value, cost more than all the rest (benchmarks/README.md). Memory holds
+        one chunk, however long the history.
+        """
+        unknown = [name for name in columns if name not in _LOG_INTEGER_COLUMNS]
+        if unknown or not columns:
+            raise ValueError(f"not integer columns of the review log: {unknown or columns}")
+        values = ", ".join(f"ifnull(r.{name}, '')" for name in columns)
+        text = f"printf('{','.join(['%s'] * len(columns))}', {values})"
+        kept = "" if include_undone else "WHERE r.id NOT IN (SELECT review_id FROM undone)"
+        cursor = self.db.execute(
+            f"SELECT r.key, {text} FROM review_log r {kept} ORDER BY r.reviewed_at, r.id"
+        )
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+
     def counts_since(self, since: datetime) -> tuple[int, int]:
         """(new cards introduced, review cards reviewed) since a moment; for daily limits."""
         row = self.db.execute(
@@ -478,6 +530,18 @@ class Store:
             (to_ms(since),),
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    def keys_reviewed_since(self, since: datetime) -> set[str]:
+        """The keys of the cards reviewed since a moment (undone reviews left out): their
+        sibling cards are buried until the next study day (drill.review.siblings)."""
+        # Not DISTINCT: that would scan the whole log through the key index, while a day's
+        # reviews are one range of the time index, and few.
+        rows = self.db.execute(
+            "SELECT r.key FROM review_log r LEFT JOIN undone u ON u.review_id = r.id"
+            " WHERE r.reviewed_at >= ? AND u.review_id IS NULL",
+            (to_ms(since),),
+        )
+        return {row[0] for row in rows}
 
     # -- renamed cards (`was:` in a deck) ----------------------------------------------
     # The review log stays append-only: old rows keep the key they were logged under, the
@@ -535,6 +599,27 @@ class Store:
             (key, key),
         ).fetchone()
         return bool(row[0])
+
+    def forget_deck(self, deck_id: str) -> tuple[int, int]:
+        """Delete every trace of the deck's cards: their state, their reviews (undone ones
+        too) and their renames; returns (cards, reviews) deleted. For `drill decks remove
+        --purge`, the one deliberate exception to an append-only log: make a backup first.
+        """
+        # One deck's keys are the range [deck + "/", deck + "0"): "/" sorts just before "0".
+        low, high = f"{deck_id}/", f"{deck_id}0"
+        reviews = "SELECT id FROM review_log WHERE key >= ? AND key < ?"
+        with self.write() as db:
+            (count,) = db.execute(f"SELECT count(*) FROM ({reviews})", (low, high)).fetchone()
+            db.execute(f"DELETE FROM review_retention WHERE review_id IN ({reviews})", (low, high))
+            db.execute(f"DELETE FROM undone WHERE review_id IN ({reviews})", (low, high))
+            db.execute("DELETE FROM review_log WHERE key >= ? AND key < ?", (low, high))
+            cards = db.execute("DELETE FROM card_state WHERE key >= ? AND key < ?", (low, high))
+            db.execute(
+                "DELETE FROM renamed WHERE (new_key >= ? AND new_key < ?)"
+                " OR (old_key >= ? AND old_key < ?)",
+                (low, high, low, high),
+            )
+        return cards.rowcount, count
 
     def integrity_check(self) -> str:
         return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])

@@ -9,38 +9,107 @@ on a terminal (typer.echo drops the bold when the output is not a terminal).
 
 from __future__ import annotations
 
+import shutil
+import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import typer
 
-from drill.review.queue import DueCounts
+from drill.review.planning import Readiness
+from drill.review.queue import DueCounts, Tomorrow
 from drill.review.scheduler import format_interval
 
 HEADERS = ("deck", "new", "learning", "review", "later today")
+SHORT_HEADERS = ("deck", "new", "learn", "review", "later")  # for a narrow terminal
 _GAP = "  "
 
 
-def due_table(rows: Mapping[str, DueCounts], total: DueCounts, now: datetime) -> None:
+def due_table(
+    rows: Mapping[str, DueCounts],
+    total: DueCounts,
+    now: datetime,
+    notes: Sequence[str] = (),
+) -> None:
+    """The table, when the next card is due, then `notes` (tomorrow, an interview date)."""
     body = [(deck_id, *_counts(counts)) for deck_id, counts in sorted(rows.items())]
-    for line in table_lines(HEADERS, body, ("total", *_counts(total))):
+    # On a terminal the table fits its width; piped, a deck is one line for scripts.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    for line in table_lines(HEADERS, body, ("total", *_counts(total)), width):
         typer.echo(line)
     # The new-card allowance is per day, not per deck: the total is what study will show.
-    typer.echo(next_due_text(total.total, total.next_due, now))
+    for text in (next_due_text(total.total, total.next_due, now), *notes):
+        typer.echo(textwrap.fill(text, width, break_long_words=False) if width else text)
+
+
+def waiting_text(count: int, limit: str) -> str:
+    """New cards a daily limit holds back: "40 new cards wait for tomorrow (new_per_day = 20)"."""
+    plural = count != 1
+    return f"{count} new card{'s' * plural} wait{'s' * (not plural)} for tomorrow ({limit})."
+
+
+def tomorrow_text(tomorrow: Tomorrow) -> str:
+    if not tomorrow.total:
+        return "Tomorrow: nothing due yet."
+    return (
+        f"Tomorrow: {tomorrow.total} card{'s' * (tomorrow.total != 1)} "
+        f"({tomorrow.reviews} to review, {tomorrow.new} new)."
+    )
+
+
+def readiness_text(readiness: Readiness) -> str:
+    """Days left to the interview date and the predicted recall then, weakest deck named."""
+    left = readiness.days_left
+    if left == 0:
+        return f"Interview today ({readiness.day:%a %d %b %Y}). Good luck!"
+    if left < 0:
+        return (
+            f"The interview date {readiness.day:%a %d %b %Y} has passed: "
+            "`drill plan --clear` forgets it."
+        )
+    text = (
+        f"Interview on {readiness.day:%a %d %b %Y}: {left} day{'s' * (left != 1)} left; "
+        f"predicted recall then {readiness.recall:.0%}"
+    )
+    if len(readiness.decks) > 1:
+        weakest = readiness.decks[0]
+        text += f" (weakest deck: {weakest.name} {weakest.recall:.0%})"
+    return text + ". `drill plan` shows what to do each day."
 
 
 def table_lines(
-    headers: Sequence[str], body: Sequence[Sequence[str]], total: Sequence[str]
+    headers: Sequence[str],
+    body: Sequence[Sequence[str]],
+    total: Sequence[str],
+    width: int | None = None,
 ) -> list[str]:
     """Aligned rows, the first column to the left and the others to the right; the headers
-    and the total's label in bold."""
+    and the total's label in bold.
+
+    Wider than `width`, the headers shorten (SHORT_HEADERS, when they are HEADERS), and a
+    deck id too long for what is left goes on a line of its own above its counts.
+    """
     rows = [headers, *body, total]
     widths = [max(len(row[column]) for row in rows) for column in range(len(headers))]
-    return [
-        _line(headers, widths, bold=len(headers)),
-        *(_line(row, widths) for row in body),
-        _line(total, widths, bold=1),
-    ]
+    if width is not None and _width(widths) > width:
+        if tuple(headers) == HEADERS:
+            headers = SHORT_HEADERS
+            rows = [headers, *body, total]
+            widths = [max(len(row[column]) for row in rows) for column in range(len(headers))]
+        room = width - _width([0, *widths[1:]])
+        widths[0] = max(len(headers[0]), len(total[0]), min(widths[0], room))
+    lines = [_line(headers, widths, bold=len(headers))]
+    for row in body:
+        if len(row[0]) > widths[0]:
+            lines.append(row[0])
+            row = ("", *row[1:])
+        lines.append(_line(row, widths))
+    return [*lines, _line(total, widths, bold=1)]
+
+
+def _width(widths: Sequence[int]) -> int:
+    return sum(widths) + len(_GAP) * (len(widths) - 1)
 
 
 def _line(cells: Sequence[str], widths: Sequence[int], bold: int = 0) -> str:

@@ -13,9 +13,8 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
+from rich.cells import cell_len
 from rich.console import Console, Group
-from rich.markdown import Markdown
-from rich.panel import Panel
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -23,8 +22,10 @@ from rich.text import Text
 from drill.exercises.base import Exercise
 from drill.interview import Interview, Question, Report, Result, Weakness
 from drill.model import Rating
+from drill.ui.card_view import CardMarkdown  # math as Unicode, HTML as text
 from drill.ui.exercise_view import GRADE_STYLE, ask_answer, show_outcome
 from drill.ui.keys import QUIT, Keys
+from drill.ui.screen import Box, Title
 
 SELF_SCORES = {
     "1": Rating.AGAIN,
@@ -35,10 +36,15 @@ SELF_SCORES = {
     "y": Rating.GOOD,
 }
 TICK_SECONDS = 0.2
+NARROW = 70  # columns below which the report's tables give up a column
 
 
 class Quit(Exception):
     """The user asked to end the interview."""
+
+
+class TimeUp(Exception):
+    """The time ran out while an answer was being typed."""
 
 
 def clock_text(seconds: float) -> str:
@@ -65,6 +71,8 @@ class InterviewScreen:
             while (question := self.interview.next_question()) is not None:
                 result = self._ask(question)
                 self._after(result)
+        except TimeUp:
+            self.interview.expire()  # the open question is unanswered, not wrong
         except (Quit, EOFError, KeyboardInterrupt):
             self.interview.quit()
             self.console.print()
@@ -76,21 +84,21 @@ class InterviewScreen:
     # -- one question ------------------------------------------------------------------
 
     def _ask(self, question: Question) -> Result:
-        total = len(self.interview.questions)
-        title = f"Question {question.number} of {total}  ·  {question.card.key}"
-        self.console.print(Rule(Text(title, style="dim")))
+        # With --minutes alone the questions are a pool: "of 50" would mean nothing.
+        total = "" if self.interview.until_time_is_up else f" of {len(self.interview.questions)}"
+        self.console.print(Title(f"Question {question.number}{total} · {question.card.key}"))
         if question.is_compute:
             return self._compute(question, self.exercises[question.number])
-        self.console.print(Panel(Markdown(question.card.q), title="Question", title_align="left"))
+        self.console.print(Box(CardMarkdown(question.card.q), "Question"))
         self.console.print(Text("Answer as you would out loud; Enter alone to skip.", "dim"))
         typed = self._read_answer()
-        self._print_answer(question)
+        self._print_answer(question, typed)
         rating = self._self_score()
         return self.interview.answer(question, rating, typed=typed or None)
 
     def _compute(self, question: Question, exercise: Exercise) -> Result:
 
-        self.console.print(Panel(Text(exercise.question), title="Compute", title_align="left"))
+        self.console.print(Box(Text(exercise.question), "Compute"))
         typed, verdict = ask_answer(self.console, self._read_answer, exercise)
         correct = show_outcome(self.console, exercise, verdict)
         rating = Rating.GOOD if correct else Rating.AGAIN
@@ -99,9 +107,10 @@ class InterviewScreen:
     def _read_answer(self) -> str:
         """One typed answer, timed; `q` alone quits."""
         if self.keys.is_tty and os.name != "nt":
-            typed = TimedLine(self.keys.stream, self.console, self._timer_label).read(
-                stop=lambda: self.interview.time_left() == 0
-            )
+            line = TimedLine(self.keys.stream, self.console, self._timer_label)
+            typed = line.read(stop=lambda: self.interview.time_left() == 0)
+            if line.stopped:
+                raise TimeUp
         else:
             self.console.print(self._timer_label(), end="")
             typed = self.keys.line()
@@ -122,11 +131,14 @@ class InterviewScreen:
         label.append("answer> ", style="bold")
         return label
 
-    def _print_answer(self, question: Question) -> None:
-        parts: list = [Markdown(question.card.a)]
+    def _print_answer(self, question: Question, typed: str) -> None:
+        """The user's answer, whole, above the model answer, to compare the two."""
+        if typed.strip():
+            self.console.print(Box(Text(typed.strip()), "Your answer"))
+        parts: list = [CardMarkdown(question.card.a)]
         if question.card.ref:
             parts.append(Text(f"\n{question.card.ref}", style="dim italic"))
-        self.console.print(Panel(Group(*parts), title="Model answer", title_align="left"))
+        self.console.print(Box(Group(*parts), "Model answer"))
 
     def _self_score(self) -> Rating:
         self.console.print(
@@ -164,7 +176,9 @@ class TimedLine:
         self.console = console
         self.label = label
         self.text = ""
-        self._shown = ""  # what is on the line now, to redraw only on a change
+        self.stopped = False  # whether `stop()` ended the line, not Enter
+        self._shown = ""  # what is on screen now, to redraw only on a change
+        self._rows = 1  # terminal rows it takes: the cursor is on the last
 
     def read(self, stop: Callable[[], bool]) -> str:
         """The line typed, when Enter is pressed or `stop()` turns true (time is up)."""
@@ -177,11 +191,12 @@ class TimedLine:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
             tty.setcbreak(fd)
-            while not stop():
+            while not (stopped := stop()):
                 self._draw()
                 ready, _, _ = select.select([fd], [], [], TICK_SECONDS)
                 if ready and self._feed(decoder.decode(os.read(fd, 64))):
                     break
+            self.stopped = stopped
         finally:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
             self._draw()
@@ -211,16 +226,33 @@ class TimedLine:
         return False
 
     def _draw(self) -> None:
-        label = self.label()
-        room = max(10, self.console.width - label.cell_len - 1)
-        line = label + Text(self.text[-room:])
+        """The timer and the whole answer so far, folded over as many rows as it takes."""
+        rows = fold(self.label() + Text(self.text), self.console.width)
         with self.console.capture() as capture:
-            self.console.print(line, end="")
-        drawn = capture.get()
+            for number, row in enumerate(rows):
+                self.console.print(row, end="" if number == len(rows) - 1 else "\n")
+        drawn = capture.get().replace("\n", "\r\n")
         if drawn != self._shown:
-            self._shown = drawn
-            self.console.file.write("\r\x1b[2K" + drawn)
+            up = f"\x1b[{self._rows - 1}A" if self._rows > 1 else ""
+            # back to the first row of the last drawing, clear to the end, draw again
+            self.console.file.write(f"{up}\r\x1b[J{drawn}")
             self.console.file.flush()
+            self._shown, self._rows = drawn, len(rows)
+
+
+def fold(text: Text, width: int) -> list[Text]:
+    """`text` cut into rows of at most `width` cells, character by character (not at
+    words, so the cursor stays where the next typed character goes)."""
+    rows: list[Text] = []
+    start = used = 0
+    for index, char in enumerate(text.plain):
+        cells = cell_len(char)
+        if used + cells > width:
+            rows.append(text[start:index])
+            start, used = index, 0
+        used += cells
+    rows.append(text[start:])
+    return rows
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -229,25 +261,35 @@ class TimedLine:
 def render_report(report: Report, console: Console) -> None:
     console.print()
     console.print(Rule(Text("Interview report", style="bold")))
+    if report.unanswered is not None:
+        console.print(
+            Text(f"Question {report.unanswered.number} was open when the time ran out: ")
+            + Text("unanswered", style="yellow")
+            + Text(", not scored.")
+        )
     if not report.results:
         console.print("No question was answered.")
         return
     answered = len(report.results)
     line = Text(f"Score: {report.score:g} / {answered}", style="bold")
     line.append(f" ({report.share:.0%})  in {clock_text(report.seconds)}")
-    if answered < report.planned:
+    if report.planned is not None and answered < report.planned:
         line.append(f"  ·  {answered} of {report.planned} questions answered", style="yellow")
     console.print(line)
-    console.print(_results_table(report))
+    console.print(_results_table(report, wide=console.width >= NARROW))
     _weaknesses(console, "Weakest decks", report.weakest_decks)
     _weaknesses(console, "Weakest tags", report.weakest_tags)
     if report.study_next:
         console.print(Text("\nStudy next", style="bold"))
         table = Table(box=None, show_header=False, padding=(0, 1, 0, 2))
-        table.add_column("command", no_wrap=True)
-        table.add_column("why", style="dim")
+        table.add_column("command", overflow="fold")  # whole, to be copied
+        if console.width >= NARROW:
+            table.add_column("why", style="dim")
         for suggestion in report.study_next:
-            table.add_row(suggestion.command, suggestion.reason)
+            if console.width >= NARROW:
+                table.add_row(suggestion.command, suggestion.reason)
+            else:  # the reason under its command
+                table.add_row(Text(suggestion.command) + Text(f"\n  {suggestion.reason}", "dim"))
         console.print(table)
     else:
         console.print(Text("\nNothing missed. Try a longer interview or other decks.", "green"))
@@ -259,25 +301,29 @@ def render_report(report: Report, console: Console) -> None:
         )
 
 
-def _results_table(report: Report) -> Table:
+def _results_table(report: Report, wide: bool = True) -> Table:
+    """A row per question; on a narrow screen without the kind, and keys folded, not cut."""
     table = Table(box=None, pad_edge=False)
-    for name, justify in (("#", "right"), ("card", "left"), ("kind", "left"), ("time", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    table.add_column("result")
+    table.add_column("#", justify="right")
+    table.add_column("card", overflow="fold")
+    if wide:
+        table.add_column("kind")
+    table.add_column("time", justify="right")
+    table.add_column("result", no_wrap=True)
+    rows: list[tuple[Question, str, Text]] = []
     for result in report.results:
-        card = result.question.card
-        kind = card.generator if result.question.is_compute else "question"
         if result.correct is None:
             outcome = Text(result.rating.name.lower(), style=GRADE_STYLE[result.rating])
         else:
             outcome = Text("right", "green") if result.correct else Text("wrong", "red")
-        table.add_row(
-            str(result.question.number),
-            card.key,
-            kind or "",
-            clock_text(result.seconds),
-            outcome,
-        )
+        rows.append((result.question, clock_text(result.seconds), outcome))
+    if report.unanswered is not None:
+        rows.append((report.unanswered, "", Text("unanswered", "yellow")))
+    for question, seconds, outcome in rows:
+        kind = (question.card.generator or "") if question.is_compute else "question"
+        key = question.card.key if wide else question.card.key.replace("/", "/\n", 1)
+        cells = [str(question.number), key, *([kind] if wide else []), seconds]
+        table.add_row(*cells, outcome)
     return table
 
 

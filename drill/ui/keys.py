@@ -15,6 +15,8 @@ from typing import TextIO
 QUIT = "q"
 ENTER = ""
 ESCAPE = "\x1b"  # what an arrow or function key reads as: no command
+RESIZE = "\x00resize"  # not a key: the terminal changed size while a key was awaited
+_RESIZE_POLL = 0.25  # seconds between looks at the terminal's size while waiting
 
 
 class Keys:
@@ -28,6 +30,21 @@ class Keys:
             self.is_tty = self.stream.isatty()
         except (AttributeError, ValueError):
             self.is_tty = False
+        self._size = self._terminal_size()
+
+    def _terminal_size(self) -> os.terminal_size | None:
+        try:
+            return os.get_terminal_size(self.stream.fileno()) if self.is_tty else None
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def _resized(self) -> bool:
+        """Whether the terminal changed size since this was last asked (or Keys was made)."""
+        size = self._terminal_size()
+        if size == self._size:
+            return False
+        self._size = size
+        return True
 
     def key(self) -> str:
         """One command: a single key on a terminal, one stripped line otherwise.
@@ -36,7 +53,9 @@ class Keys:
         """
         if not self.is_tty:
             return self._line().strip().lower()
-        char = _read_char(self.stream)
+        char = _read_char(self.stream, self._resized)
+        if char == RESIZE:
+            return RESIZE
         if char in ("\r", "\n", " "):
             return ENTER
         if char in ("\x04", ""):  # Ctrl-D
@@ -56,11 +75,13 @@ class Keys:
         return line
 
 
-def _read_char(stream: TextIO) -> str:
+def _read_char(stream: TextIO, resized: Callable[[], bool] | None = None) -> str:
     """Read one keypress without waiting for Enter; Ctrl-C still raises KeyboardInterrupt.
 
     Keys typed ahead, while a card was being drawn, are read one at a time, none lost. An
     arrow or function key reads as one ESC, so the digits of its sequence are not grades.
+    While no key comes, `resized()` is asked now and then: RESIZE is returned once it
+    says the terminal changed size, so the screen can be drawn again.
     """
     if os.name == "nt":  # pragma: no cover - Windows console
         import msvcrt
@@ -74,6 +95,9 @@ def _read_char(stream: TextIO) -> str:
     try:
         # TCSANOW: tty's default, TCSAFLUSH, would throw away the keys typed ahead.
         tty.setcbreak(fd, termios.TCSANOW)
+        while resized is not None and not _ready(fd, _RESIZE_POLL):
+            if resized():
+                return RESIZE
         data = os.read(fd, 1)
         if data == ESCAPE.encode():
             _skip_escape_sequence(fd)
@@ -123,7 +147,7 @@ def _skip_escape_sequence(fd: int) -> None:
                 return
 
 
-def _ready(fd: int) -> bool:
+def _ready(fd: int, timeout: float = 0.05) -> bool:
     import select
 
-    return bool(select.select([fd], [], [], 0.05)[0])
+    return bool(select.select([fd], [], [], timeout)[0])

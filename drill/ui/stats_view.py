@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from drill.review.stats import WINDOWS, CardTrouble, DayCount, PassRate, Stats
+from drill.ui.screen import Flow
 
 BAR_EIGHTHS = " ▁▂▃▄▅▆▇█"
 CHART_HEIGHT = 6
@@ -18,6 +19,7 @@ CHART_HEIGHT = 6
 HEAT_STYLES = ("grey23", "#0e4429", "#006d32", "#26a641", "#39d353")
 HEAT_GLYPHS = "·░▒▓█"
 WEEKDAY_LABELS = ("Mon", "", "Wed", "", "Fri", "", "")
+HEATMAP_LABEL = 4  # columns of the weekday labels
 MAX_ROWS = 15  # of a card list on screen; --json lists every card
 
 
@@ -25,7 +27,7 @@ def render_stats(stats: Stats, console: Console) -> None:
     console.print(_headline(stats))
     console.print()
     console.print(Text("Cards", style="bold"))
-    console.print(_cards_table(stats))
+    console.print(_cards_table(stats, console.width))
     console.print()
     title = Text("True retention", style="bold")
     title.append(" (first review of a card each day; young: interval under 21 days)", "dim")
@@ -35,12 +37,18 @@ def render_stats(stats: Stats, console: Console) -> None:
     total = sum(day.count for day in stats.forecast)
     console.print(Text(f"Due in the next 30 days: {total}", style="bold"))
     if total:
-        console.print(forecast_chart(stats.forecast))
+        # two columns a day where they fit (30 days: 64 columns), else one
+        console.print(forecast_chart(stats.forecast, bar_width=2 if console.width >= 64 else 1))
     console.print()
     console.print(_calendar_title(stats.calendar))
     color = console.color_system is not None
-    console.print(calendar_heatmap(stats.calendar, wide=console.width >= 110, color=color))
-    console.print(_legend(color))
+    wide = console.width >= 110
+    weeks = (console.width - HEATMAP_LABEL) // (2 if wide else 1)  # as many as fit, newest
+    heatmap = calendar_heatmap(stats.calendar, wide=wide, color=color, max_weeks=weeks)
+    console.print(heatmap, no_wrap=True, crop=True)
+    shown = (len(stats.calendar) + 6) // 7  # about: the weeks a full year takes
+    cut = f"   the last {weeks} weeks" if weeks < shown else ""
+    console.print(_legend(color) + Text(cut, style="dim"))
     _troubles(console, "Hardest cards (most lapses)", stats.hardest)
     if stats.leeches:
         _troubles(console, "Leeches", stats.leeches)
@@ -64,16 +72,27 @@ def _headline(stats: Stats) -> Text:
     line.append(f"   Streak: {streak}")
     if stats.decks:
         line.append(f"   Decks: {', '.join(stats.decks)}", style="dim")
+    if stats.interview and stats.interview.days_left > 0:
+        ready = stats.interview
+        line.append(
+            f"\nInterview on {ready.day:%a %d %b %Y}: {_plural(ready.days_left, 'day')} left; "
+            f"predicted recall then {ready.recall:.0%} (drill plan)"
+        )
     return line
 
 
-def _cards_table(stats: Stats) -> Table:
+def _cards_table(stats: Stats, width: int = 80) -> Table | Flow:
+    """A column per state; where those would not fit, the counts flow as `name n` pairs."""
     counts = stats.cards
-    table = Table(box=None, pad_edge=False)
     names = ("new", "learning", "review", "relearning", "suspended", "total", "leeches")
+    values = [str(getattr(counts, name)) for name in names]
+    needed = sum(max(len(name), len(value)) + 1 for name, value in zip(names, values, strict=True))
+    if needed > width:
+        return Flow([Text(f"{name} {value}") for name, value in zip(names, values, strict=True)])
+    table = Table(box=None, pad_edge=False)
     for name in names:
         table.add_column(name, justify="right")
-    table.add_row(*(str(getattr(counts, name)) for name in names))
+    table.add_row(*values)
     return table
 
 
@@ -102,8 +121,11 @@ def _short(count: int) -> str:
     return f"{count / 1000:.1f}k" if count < 1_000_000 else f"{count / 1_000_000:.1f}M"
 
 
-def forecast_chart(days: Sequence[DayCount], height: int = CHART_HEIGHT) -> Text:
-    """A bar per day, drawn with eighth blocks; any day with a card shows at least a sliver."""
+def forecast_chart(
+    days: Sequence[DayCount], height: int = CHART_HEIGHT, bar_width: int = 2
+) -> Text:
+    """A bar per day, drawn with eighth blocks; any day with a card shows at least a sliver.
+    `bar_width` 2 leaves a gap after each bar; 1 packs them for narrow screens."""
     peak = max((day.count for day in days), default=0)
     units = [_bar_units(day.count, peak, height * 8) for day in days]
     label_width = len(str(peak))
@@ -113,10 +135,10 @@ def forecast_chart(days: Sequence[DayCount], height: int = CHART_HEIGHT) -> Text
         chart.append(f"{label:>{label_width}} │", style="dim")
         for unit in units:
             chart.append(BAR_EIGHTHS[min(8, max(0, unit - row * 8))], style="cyan")
-            chart.append(" ")
+            chart.append(" " * (bar_width - 1))
         chart.append("\n")
     chart.append(" " * (label_width + 2))
-    chart.append(_date_axis(days), style="dim")
+    chart.append(_date_axis(days, bar_width), style="dim")
     return chart
 
 
@@ -126,13 +148,16 @@ def _bar_units(count: int, peak: int, full: int) -> int:
     return max(1, round(count / peak * full))
 
 
-def _date_axis(days: Sequence[DayCount]) -> str:
-    """Dates under every seventh bar (two characters per bar)."""
-    axis = [" "] * (2 * len(days))
+def _date_axis(days: Sequence[DayCount], bar_width: int = 2) -> str:
+    """Dates under every seventh bar (`bar_width` characters per bar), never overlapping."""
+    axis = [" "] * (bar_width * len(days) + 6)
+    taken = -1  # the last column a label reaches
     for index in range(0, len(days), 7):
         label = "today" if index == 0 else f"{days[index].day:%b %d}"
-        start = 2 * index
-        axis[start : start + len(label)] = label
+        start = bar_width * index
+        if start > taken:
+            axis[start : start + len(label)] = label
+            taken = start + len(label)
     return "".join(axis).rstrip()
 
 
@@ -145,8 +170,15 @@ def _calendar_title(days: Sequence[DayCount]) -> Text:
     return title
 
 
-def calendar_heatmap(days: Sequence[DayCount], wide: bool = False, color: bool = True) -> Text:
-    """A contribution graph: a column per week (Monday on top), a shade per day's reviews."""
+def calendar_heatmap(
+    days: Sequence[DayCount], wide: bool = False, color: bool = True, max_weeks: int | None = None
+) -> Text:
+    """A contribution graph: a column per week (Monday on top), a shade per day's reviews;
+    only the newest `max_weeks` weeks when the screen is narrow."""
+    if max_weeks is not None and days:
+        last_monday = days[-1].day - timedelta(days=days[-1].day.weekday())
+        first = last_monday - timedelta(weeks=max(1, max_weeks) - 1)
+        days = [day for day in days if day.day >= first]
     if not days:
         return Text()
     first_monday = days[0].day - timedelta(days=days[0].day.weekday())
@@ -178,13 +210,14 @@ def _heat_level(count: int, peak: int) -> int:
 
 
 def _month_axis(days: Sequence[DayCount], first_monday: date, weeks: int, cell_width: int) -> str:
-    """Month names above the week in which each month begins."""
-    axis = [" "] * (weeks * cell_width + 3)
+    """Month names above the week in which each month begins (within the weeks' width)."""
+    width = max(3, weeks * cell_width)
+    axis = [" "] * width
     taken = -1  # the last column a label reaches, so labels never overlap
     for day in days:
         if day.day.day != 1:
             continue
-        column = (day.day - first_monday).days // 7 * cell_width
+        column = min((day.day - first_monday).days // 7 * cell_width, width - 3)
         if column > taken:
             label = f"{day.day:%b}"
             axis[column : column + 3] = label

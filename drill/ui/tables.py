@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -27,15 +28,18 @@ def _when(moment: datetime, since: datetime) -> str:
 
 
 def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) -> None:
-    from rich.markdown import Markdown  # markdown-it is slow to import; only `show` needs it
+    # markdown-it is slow to import; only `show` needs it (card_view brings it)
+    from drill.ui.card_view import CardMarkdown, sides
 
-    title = f"{card.key}  [{card.type.value}]"
-    if card.type is CardType.COMPUTE:
-        body = f"generator: {card.generator}\nparams: {dict(card.params) or '{}'}"
+    title = Text(f"{card.key}  [{card.type.value}]")  # Text: "[basic]" is not markup
+    if card.type in (CardType.COMPUTE, CardType.CODE):
+        kind = "exercise" if card.type is CardType.CODE else "generator"
+        body = f"{kind}: {card.generator}\nparams: {params_text(card.params)}"
         _console.print(Panel(Text((card.q + "\n\n" if card.q else "") + body), title=title))
     else:
-        _console.print(Panel(Markdown(card.q), title=title, title_align="left"))
-        _console.print(Panel(Markdown(card.a), title="answer", title_align="left"))
+        question, answer = sides(card)  # cloze, choice and typed cards read as in study
+        _console.print(Panel(CardMarkdown(question), title=title, title_align="left"))
+        _console.print(Panel(CardMarkdown(answer), title="answer", title_align="left"))
     facts = []
     if card.tags:
         facts.append(f"tags: {', '.join(card.tags)}")
@@ -60,9 +64,11 @@ def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) 
     table = Table(title="history", title_justify="left", box=None, pad_edge=False)
     for name in ("when", "grade", "state", "next due", "secs"):
         table.add_column(name, no_wrap=True)
-    compute = card.type is CardType.COMPUTE
+    compute = card.type in (CardType.COMPUTE, CardType.CODE)  # seeded: seed, answer, ok
+    checked = card.type is CardType.CHOICE or card.type_answer is not None
     if compute:
         table.add_column("seed", no_wrap=True)  # must stay copyable for --seed
+    if compute or checked:
         table.add_column("answer", overflow="fold")
         table.add_column("ok")
     for review in reviews:
@@ -74,12 +80,33 @@ def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) 
             f"{review.duration_ms / 1000:.1f}" if review.duration_ms is not None else "-",
         ]
         if compute:
+            row.append(str(review.seed))
+        if compute or checked:
             correct = {None: "-", True: "✓", False: "✗"}[review.correct]
-            row += [str(review.seed), review.answer or "-", correct]
+            row += [review.answer or "-", correct]
         table.add_row(*row)
     _console.print(table)
-    if compute:
+    if card.type is CardType.CODE:
+        rerun = f"drill code check {card.generator} FILE --seed SEED"
+        _console.print(Text(f"Run a past attempt's tests again with: {rerun}", "dim"))
+    elif compute:
         _console.print(Text("Rebuild a past exercise with: drill show KEY --seed SEED", "dim"))
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    """Params as a deck file writes them (`activation: relu, loss: mse`), not a Python dict."""
+    return ", ".join(f"{name}: {yaml_value(value)}" for name, value in params.items()) or "none"
+
+
+def yaml_value(value: Any) -> str:
+    """A value in YAML's flow style: true, 0.5, [1m, 10m], {a: 1}."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(yaml_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + params_text(value) + "}"
+    return str(value)
 
 
 def show_exercise(card: Card, seed: int) -> None:
@@ -93,6 +120,17 @@ def show_exercise(card: Card, seed: int) -> None:
     _console.print(Panel(Text(exercise.question), title=f"{card.key}  seed {seed}"))
     _console.print(f"Answer: {format_value(exercise.answer)}")
     _console.print(Panel(Text("\n".join(exercise.solution)), title="worked solution"))
+
+
+def toml_value(value: Any) -> str:
+    """A setting as config.toml writes it: true, 0.9, ["1m", "10m"], "suspend"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
 
 
 def config_table(rows: Sequence[tuple[str, str, str, str]], path: str) -> None:

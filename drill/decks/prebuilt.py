@@ -1,0 +1,66 @@
+"""Parse and check the built-in decks at build time: the table drill.decks.shipped reads.
+
+    python -m drill.decks.prebuilt DECKS_FOLDER OUT_FILE
+
+The wheel's build hook (hatch_build.py) runs this on the decks it ships, with the parser
+of the very tree it builds. Every deck is checked: a broken built-in deck, or two with
+one id, fails the build instead of shipping.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from zlib import crc32
+
+from drill.decks.cache import CACHE_FORMAT, Position, _same, decode, encode
+from drill.decks.limits import MAX_DECK_BYTES
+from drill.decks.loader import _check, deck_files, load_sources
+from drill.decks.shipped import parser_fingerprint
+
+
+class BrokenBuiltinDeck(Exception):
+    """A built-in deck has errors: the wheel must not be built with it."""
+
+
+def build(folder: Path) -> str:
+    """The table of every deck file in `folder`, parsed and checked, as JSON text.
+
+    Raises BrokenBuiltinDeck naming every error when the decks do not load cleanly."""
+    files = deck_files([folder])
+    loaded = load_sources(files)  # no cache: every file parsed and checked, ids compared
+    if loaded.errors:
+        raise BrokenBuiltinDeck("\n".join(str(error) for error in loaded.errors))
+    decks = {}
+    for file in files:
+        checked = _check(file, MAX_DECK_BYTES)  # the deck with where its id is written
+        if checked.deck is None:
+            continue
+        node = checked.id_node
+        payload = encode(checked.deck, Position(node.line, node.column) if node else None)
+        if not _same(decode(payload, file), checked.deck):  # only what reads back exactly
+            continue
+        data = file.read_bytes()
+        decks[file.name] = {"size": len(data), "digest": f"{crc32(data):08x}", "deck": payload}
+    table = {"format": CACHE_FORMAT, "parser": parser_fingerprint(), "decks": decks}
+    return json.dumps(table, ensure_ascii=False, sort_keys=True)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m drill.decks.prebuilt DECKS_FOLDER OUT_FILE`, as the build hook runs it."""
+    if len(argv) != 2:
+        print("usage: python -m drill.decks.prebuilt DECKS_FOLDER OUT_FILE", file=sys.stderr)
+        return 2
+    folder, out = Path(argv[0]), Path(argv[1])
+    try:
+        text = build(folder)
+    except BrokenBuiltinDeck as error:
+        print(f"built-in decks with errors:\n{error}", file=sys.stderr)
+        return 1
+    out.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
