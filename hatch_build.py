@@ -31,7 +31,10 @@ class CustomBuildHook(BuildHookInterface):
             return
         self._scratch = tempfile.mkdtemp(prefix="drill-build-")
         table = Path(self._scratch) / Path(TABLE).name
-        env = dict(os.environ, PYTHONPATH=self.root, PYTHONDONTWRITEBYTECODE="1")
+        # The child sees this tree first, then the build environment's own path: pip's
+        # isolated build puts PyYAML there through sys.path, not through the environment.
+        path = os.pathsep.join([self.root, *filter(None, sys.path)])
+        env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
         command = [sys.executable, "-m", "drill.decks.prebuilt", "decks", str(table)]
         subprocess.run(command, cwd=self.root, env=env, check=True)
         build_data["force_include"][str(table)] = TABLE
