@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import pytest
 
 
 @pytest.fixture(autouse=True)
 def drill_home(tmp_path, monkeypatch):
+    # Temporary files (editor drafts, code submissions) stay in the test's own folder too.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("TMPDIR", str(scratch))
     home = tmp_path / "drill-home"
     home.mkdir()
     monkeypatch.setenv("DRILL_HOME", str(home))
