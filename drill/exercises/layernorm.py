@@ -44,6 +44,7 @@ from drill.exercises.common import (
     slips_apart,
     worked_solution,
 )
+from drill.exercises.normgraph import held, share_through
 from drill.exercises.registry import BadParams
 
 WRT = ("x", "gamma", "beta")
@@ -120,9 +121,9 @@ def _build(
     x.backward_note = "∂L/∂d + (1/D) ∂L/∂μ"
     gamma.backward_note = "∂L/∂y ⊙ x̂"
     beta.backward_note = "∂L/∂y"
-    mu = _constant(x.mean(), "μ" in frozen).named("μ", forward="(1/D) Σ xᵢ", backward="−Σᵢ ∂L/∂dᵢ")
+    mu = held(x.mean(), "μ" in frozen).named("μ", forward="(1/D) Σ xᵢ", backward="−Σᵢ ∂L/∂dᵢ")
     d = (x - mu).named("d", forward="x − μ", backward="∂L/∂x̂ / s + (2/D) d · ∂L/∂σ²")
-    var = _constant((d**2).sum() / (D - ddof), "σ²" in frozen).named(
+    var = held((d**2).sum() / (D - ddof), "σ²" in frozen).named(
         "σ²", forward="(1/D) Σ dᵢ²", backward="∂L/∂s / (2s)"
     )
     s = engine.sqrt(var + setup.eps).named(
@@ -133,27 +134,9 @@ def _build(
     return (g * y).sum().named("L", forward="Σ g ⊙ y")
 
 
-def _constant(node: Tensor, frozen: bool) -> Tensor:
-    """`node`, or a leaf with its value when the slip treats it as a constant."""
-    return Tensor(node.value) if frozen else node
-
-
 def _answer(inputs: dict[str, Any], setup: Setup, **variant: Any) -> tuple[Tensor, float]:
     loss = _build(inputs, setup, **variant)
     return loss, asked_gradient(loss, DISPLAY[setup.wrt], setup.index)
-
-
-def _share_through(loss: Tensor, statistic: str, node: str) -> np.ndarray:
-    """The part of ∂L/∂node that flows back through `statistic` (μ or σ²), from the engine.
-
-    Leaves every gradient as a plain backward pass of `loss` would, for the trace.
-    """
-    loss.backward()
-    nodes = named_nodes(loss)
-    nodes[statistic].backward(seed=nodes[statistic].grad.copy())
-    share = nodes[node].grad.copy()
-    loss.backward()
-    return share
 
 
 def _notes(loss: Tensor) -> dict[str, str]:
@@ -161,7 +144,7 @@ def _notes(loss: Tensor) -> dict[str, str]:
     nodes = named_nodes(loss)
     notes = {}
     for node, statistic, direct in (("d", "σ²", "∂L/∂x̂ / s"), ("x", "μ", "∂L/∂d")):
-        through = _share_through(loss, statistic, node)
+        through = share_through(loss, statistic, node)
         alone = nodes[node].grad - through
         notes[node] = (
             f"{node} reaches L directly and through {statistic}: "
