@@ -212,3 +212,15 @@ def test_the_decks_use_the_other_ways_of_asking():
                 kinds.update(k for k in ("type_answer", "reverse") if card.get(k))
     assert sum(kinds.values()) >= MIN_NEW_TYPE_CARDS, kinds
     assert min(kinds[k] for k in ("cloze", "choice", "type_answer", "reverse")) >= MIN_EACH_NEW_TYPE
+
+
+def test_the_readme_table_lists_every_deck_with_its_card_count():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- deck table: start -->", "<!-- deck table: end -->"
+    table = readme[readme.index(start) : readme.index(end)]
+    listed = {
+        cells[1].strip("` "): int(cells[2])
+        for line in table.splitlines()[3:]
+        if (cells := [cell.strip() for cell in line.strip("|").split("|")])
+    }
+    assert listed == {raw_deck(path)["id"]: len(raw_deck(path)["cards"]) for path in DECK_FILES}
