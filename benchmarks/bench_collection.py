@@ -28,6 +28,9 @@ from pathlib import Path
 
 import yaml
 
+# This checkout's drill, not a copy installed in the environment (which may be older).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from drill.decks.cache import DeckCache
 from drill.decks.loader import deck_files, load_collection, load_sources
 from drill.home.config import load_config
@@ -69,11 +72,14 @@ class Runner:
 
     def __init__(self, scratch: Path) -> None:
         self.pycache = scratch / "pycache"
-        script = Path(sys.executable).with_name("drill")  # what users run, if installed
-        self.drill = [sys.executable, *([str(script)] if script.exists() else ["-m", "drill"])]
+        self.scratch = scratch
+        # This checkout's drill (on PYTHONPATH, started from another folder), not the
+        # `drill` script of the environment, which runs whatever copy was installed last.
+        self.drill = [sys.executable, "-m", "drill"]
 
     def env(self, home: Path) -> dict[str, str]:
         env = dict(os.environ, DRILL_HOME=str(home), PYTHONPYCACHEPREFIX=str(self.pycache))
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.pop("DRILL_DECKS", None)
         return env
@@ -84,6 +90,7 @@ class Runner:
         child = subprocess.Popen(
             args,
             env=self.env(home),
+            cwd=self.scratch,
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -144,7 +151,8 @@ def command_rows(runner: Runner, home: Path, small: Path, n: int) -> list[Row]:
     )
     rows.append(Row("drill study, peak memory", study_peak, "MiB", peak, "drill due", 150))
     has_stats = [*runner.drill, "stats", "--help"]
-    if subprocess.run(has_stats, env=runner.env(home), capture_output=True).returncode == 0:
+    ran = subprocess.run(has_stats, env=runner.env(home), cwd=runner.scratch, capture_output=True)
+    if ran.returncode == 0:
         stats, _ = runner.median([*runner.drill, "stats"], home, max(3, n // 3))
         scan = _log_scan_ms(home / "drill.db", 3)
         rows.append(

@@ -1,22 +1,35 @@
-"""How fast mlp-backward exercises are made, beside a plain NumPy forward pass.
+"""How fast mlp-backward exercises are made, beside plain NumPy.
 
-    python benchmarks/bench_gen.py [-n 1000] [--repeat 3]
+    python benchmarks/bench_gen.py [-n 1000] [--repeat 3] [--whole 9]
 
-For each difficulty it times two loops over the same seeds: `drill` builds complete
-exercises (draws, resampling, engine forward and backward, the central-difference
-check, question, worked solution and slips); `baseline` draws a network of the same
-shape from the same seed and runs one NumPy forward pass through it. The best of
-`--repeat` runs is reported, so the figures are repeatable on a quiet machine.
+In-process, for each difficulty it times two loops over the same seeds: `drill` builds
+complete exercises (draws, resampling, engine forward and backward, the
+central-difference check, question, worked solution, steps and slips); `baseline` draws
+a network of the same shape from the same seed and runs one NumPy forward pass through
+it. The best of `--repeat` runs is reported.
+
+With `--whole K` it also times whole processes, K of each in turn: `drill gen
+mlp-backward -n N --format json` against `benchmarks/numpy_mlp.py -n N`, the same
+forward and backward passes in a plain NumPy loop printing JSON (start-up included on
+both sides); medians and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+
+# This checkout's drill, not a copy installed in the environment (which may be older).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drill.exercises import Difficulty, make
 
@@ -53,10 +66,28 @@ def _timed(loop: Callable[[int, Difficulty], None], n: int, d: Difficulty) -> fl
     return time.perf_counter() - start
 
 
+def whole_processes(n: int, runs: int) -> tuple[float, float]:
+    """Median seconds of `drill gen` and of the NumPy loop, run in turn, as whole processes."""
+    checkout = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed drill has its bytecode
+    drill = [sys.executable, "-m", "drill", "gen", "mlp-backward", "-n", str(n), "--format", "json"]
+    numpy = [sys.executable, str(checkout / "benchmarks" / "numpy_mlp.py"), "-n", str(n)]
+    times: dict[str, list[float]] = {"drill": [], "numpy": []}
+    for run in range(runs + 1):  # the first round warms up
+        for name, command in (("drill", drill), ("numpy", numpy)):
+            start = time.perf_counter()
+            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+            if run:
+                times[name].append(time.perf_counter() - start)
+    return statistics.median(times["drill"]), statistics.median(times["numpy"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000, help="exercises per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per loop; the best counts")
+    parser.add_argument("--whole", type=int, default=0, help="whole-process runs of each")
     args = parser.parse_args()
     print(f"mlp-backward, n = {args.n}, best of {args.repeat}")
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, {platform.machine()}")
@@ -66,6 +97,13 @@ def main() -> None:
         ours = best_rate(drill_loop, args.n, difficulty, args.repeat)
         base = best_rate(baseline_loop, args.n, difficulty, args.repeat)
         print(f"{difficulty.value:<11}{ours:>12,.0f}{base:>15,.0f}{base / ours:>7.1f}x")
+    if args.whole:
+        ours, base = whole_processes(args.n, args.whole)
+        print()
+        print(f"whole processes, median of {args.whole}, in turn")
+        print(f"drill gen mlp-backward -n {args.n} --format json  {ours * 1000:>7.0f} ms")
+        print(f"benchmarks/numpy_mlp.py -n {args.n}                 {base * 1000:>7.0f} ms")
+        print(f"ratio (target <= 3x)                           {ours / base:>7.2f}x")
 
 
 if __name__ == "__main__":

@@ -42,16 +42,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 CHECKOUT = Path(__file__).resolve().parent.parent
+# This checkout's drill builds the collections, not a copy installed in the environment.
+sys.path.insert(0, str(CHECKOUT))
 REVIEWS_PER_CARD = 50
 DAY_S = 86_400
 BATCH = 100_000
 
-# What each timed command does, drill's then Anki's (the table's rows).
+# The table's rows: what drill runs / what Anki does, as the docstring lists them.
 TASKS = {
-    "due": "`drill due` / counts + deck tree",
-    "first": "`drill study` to the first card / queued card + question",
-    "review": "one review, Good, saved / the same",
-    "stats": "`drill stats` / statistics graphs",
+    "due": "due",
+    "first": "first card",
+    "review": "one review",
+    "stats": "stats",
 }
 DRILL_COMMANDS = {
     "due": (["due"], b""),
@@ -318,14 +320,15 @@ def print_table(table: dict[int, dict[str, tuple[float, float]]], n: int) -> Non
     )
     print()
     sizes = list(table)
-    header = "".join(f"{f'{cards:,} / {cards * REVIEWS_PER_CARD:,}':>26}" for cards in sizes)
-    print(f"{'cards / reviews':<52}{header}")
-    for task, what in TASKS.items():
+    heads = [f"{cards:,} cards / {cards * REVIEWS_PER_CARD:,} reviews" for cards in sizes]
+    print(f"{'':<12}" + "".join(f"{head:>34}" for head in heads))
+    for task, label in TASKS.items():
         cells = ""
         for cards in sizes:
             ours, theirs = table[cards][task]
-            cells += f"{ours / theirs:>8.2f}x ({ours * 1000:>5.0f}/{theirs * 1000:<5.0f}ms)"
-        print(f"{what:<52}{cells}")
+            cell = f"{ours / theirs:.2f}x  ({ours * 1000:.0f} / {theirs * 1000:.0f} ms)"
+            cells += f"{cell:>34}"
+        print(f"{label:<12}{cells}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+# This checkout's drill, not a copy installed in the environment (which may be older).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from drill.exercises.registry import GENERATORS
 from drill.model import CardState, Rating
 from drill.review.store import Store
