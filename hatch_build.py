@@ -36,7 +36,11 @@ class CustomBuildHook(BuildHookInterface):
         path = os.pathsep.join([self.root, *filter(None, sys.path)])
         env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1")
         command = [sys.executable, "-m", "drill.decks.prebuilt", "decks", str(table)]
-        subprocess.run(command, cwd=self.root, env=env, check=True)
+        try:
+            subprocess.run(command, cwd=self.root, env=env, check=True)
+        except BaseException:  # a failed build calls no finalize: leave no folder behind
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
         build_data["force_include"][str(table)] = TABLE
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
