@@ -125,18 +125,17 @@ def add(
     The card gets an id made from its question and goes at the end of the deck's cards,
     the rest of the file untouched; it is checked as `drill lint` would before it is saved.
     """
-    from drill.decks.append import add_card, card_yaml, refuse_builtin, with_id
+    from drill.decks.append import add_card, card_yaml, with_id, writable_file
     from drill.decks.lookup import resolve_deck
     from drill.home.config import load_config
 
     config = load_config()
     collection = load_decks(extra, config)
     target = resolve_deck(collection, deck)
-    refuse_builtin(target)
-    assert target.path is not None  # refuse_builtin refuses a deck without a file
+    path = writable_file(target)
     taken = {card.id for card in target.cards} | {old for c in target.cards for old in c.was}
     if edit:
-        _add_in_editor(target.id, target.path, taken, config.max_deck_bytes)
+        _add_in_editor(target.id, path, taken, config.max_deck_bytes)
         return
     asking = question is None or answer is None  # options given for both: a script
     question = question if question is not None else _ask("Question")
@@ -148,7 +147,7 @@ def add(
     if tags:
         fields["tags"] = list(tags)
     snippet = with_id(card_yaml(fields), taken)
-    path, max_bytes = target.path, config.max_deck_bytes
+    max_bytes = config.max_deck_bytes
     _added(path, lambda: add_card(path, snippet, "new card", max_bytes))
 
 
@@ -167,17 +166,16 @@ def edit(
 
     The problems found after the editor closes are listed as drill lint lists them.
     """
-    from drill.decks.append import refuse_builtin
+    from drill.decks.append import writable_file
     from drill.decks.lookup import written_card
     from drill.home.editor import edit_file
 
     collection = load_decks(extra)
     card = written_card(collection, key)
     deck = collection.deck(card.deck_id)
-    refuse_builtin(deck, "edit")
-    assert deck.path is not None
-    edit_file(deck.path, card.line)
-    _report_lint(deck.path, f"{card.note_key}: {deck.path}")
+    path = writable_file(deck, "edit")
+    edit_file(path, card.line)
+    _report_lint(path, f"{card.note_key}: {path}")
 
 
 # -- helpers ------------------------------------------------------------------------------

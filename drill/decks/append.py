@@ -55,9 +55,9 @@ class CardRejected(DrillError):
         super().__init__(f"the card has {count} problem{'s' * (count != 1)}; nothing was added")
 
 
-def refuse_builtin(deck: Deck, doing: str = "add cards to") -> None:
-    """Built-in decks ship with drill and are replaced on upgrade: a user's own deck is
-    where cards are added or edited."""
+def writable_file(deck: Deck, doing: str = "add cards to") -> Path:
+    """The file of a deck the user may change; built-in decks ship with drill and are
+    replaced on upgrade, so a user's own deck is where cards are added or edited."""
     if deck.path is None:
         raise CannotAdd(f"deck {deck.id!r} has no file")
     if _inside(deck.path, builtin_decks_dir()):
@@ -67,6 +67,7 @@ def refuse_builtin(deck: Deck, doing: str = "add cards to") -> None:
             f"of your own instead: a YAML file in {folder} (id, title and cards; see README "
             f"'Decks'), or a copy of {deck.path.name} there with a new id"
         )
+    return deck.path
 
 
 def new_card_id(question: str, taken: Collection[str]) -> str:
