@@ -33,12 +33,11 @@ from drill.exercises.common import (
     fmt_array,
     format_index,
     json_inputs,
-    named_nodes,
     random_index,
     resample,
     worked_solution,
 )
-from drill.exercises.normgraph import held, share_through
+from drill.exercises.normgraph import held, statistic_notes
 from drill.exercises.registry import BadParams
 
 LOSSES = ("linear", "squared")
@@ -152,20 +151,6 @@ def _answer(inputs: dict[str, Any], setup: Setup, **variant: Any) -> tuple[Tenso
     return loss, asked_gradient(loss, DISPLAY[setup.wrt], setup.index)
 
 
-def _notes(loss: Tensor) -> dict[str, str]:
-    """Under d and under x: the direct share and the share through the batch statistic."""
-    nodes = named_nodes(loss)
-    notes = {}
-    for node, statistic, direct in (("d", "σ²", "∂L/∂x̂ / s"), ("x", "μ", "∂L/∂d")):
-        through = share_through(loss, statistic, node)
-        alone = nodes[node].grad - through
-        notes[node] = (
-            f"{node} reaches L directly and through {statistic}: "
-            f"{direct} = {fmt_array(alone)}, plus via {statistic} {fmt_array(through)}"
-        )
-    return notes
-
-
 def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, float]:
     """Likely wrong answers, each from the engine on a graph that repeats the slip."""
     slips = {"sign flipped": -answer}
@@ -214,7 +199,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     )
     loss, answer = _answer(inputs, setup)
     check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
-    notes = _notes(loss) if setup.wrt == "x" else {}
+    notes = statistic_notes(loss) if setup.wrt == "x" else {}
     solution = worked_solution(loss, DISPLAY[setup.wrt], setup.index, answer, notes)
     return Exercise(
         generator="batchnorm-backward",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from drill.engine import Tensor
-from drill.exercises.common import named_nodes
+from drill.exercises.common import fmt_array, named_nodes
 
 
 def held(node: Tensor, frozen: bool) -> Tensor:
@@ -29,3 +29,17 @@ def share_through(loss: Tensor, statistic: str, node: str) -> np.ndarray:
     share = nodes[node].grad.copy()
     loss.backward()
     return share
+
+
+def statistic_notes(loss: Tensor) -> dict[str, str]:
+    """Under d and under x: the direct share and the share through the statistic."""
+    nodes = named_nodes(loss)
+    notes = {}
+    for node, statistic, direct in (("d", "σ²", "∂L/∂x̂ / s"), ("x", "μ", "∂L/∂d")):
+        through = share_through(loss, statistic, node)
+        alone = nodes[node].grad - through
+        notes[node] = (
+            f"{node} reaches L directly and through {statistic}: "
+            f"{direct} = {fmt_array(alone)}, plus via {statistic} {fmt_array(through)}"
+        )
+    return notes
