@@ -63,8 +63,8 @@ def full_scans(store: Store, sql: list[str]) -> list[tuple[str, str]]:
     found = []
     try:
         for statement in sql:
-            if statement.lstrip().upper().startswith("CREATE TEMP TABLE"):
-                check.execute(statement)  # the scratch tables stats queries join with
+            if re.match(r"\s*(CREATE TEMP|DROP)\b", statement, re.IGNORECASE):
+                check.execute(statement)  # the scratch tables and views queries join with
             elif re.match(r"\s*(SELECT|WITH|UPDATE|DELETE)\b", statement, re.IGNORECASE):
                 aliases = _aliases(statement)
                 for *_, detail in check.execute(f"EXPLAIN QUERY PLAN {statement}"):

@@ -7,10 +7,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from queue_support import build_queue, count_due
 
 from drill.home.config import Config
 from drill.model import Card, CardState, Rating
-from drill.review.queue import build_queue, count_due, day_end, day_start, interleave
+from drill.review.queue import day_end, day_start, interleave
 from drill.review.scheduler import Scheduler, format_interval
 from drill.review.store import CardRecord
 

@@ -1,16 +1,19 @@
-"""A session and `drill due` read only the records of cards that may be due today
-(Store.session_records); their queue and counts are those every card's state gives."""
+"""A session's queue and closing counts, and `drill due`'s counts per deck, come from SQL
+(drill.review.due); they are those every card's state gives, counted card by card."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from queue_support import oracle_build_queue, oracle_count_due
 
 from drill.home.config import Config
 from drill.model import Card, CardState, Rating
-from drill.review.queue import build_queue, count_due, count_due_by_deck, day_end, day_start
+from drill.review.due import CardList, DueQuery
+from drill.review.queue import day_end, day_start
 from drill.review.session import Session
 from drill.review.store import Store
 
@@ -52,8 +55,8 @@ def test_the_queue_is_the_one_every_record_gives(tmp_path_factory, rows):
         everything = store.cards()
         done = store.counts_since(day_start(NOW, config.rollover_hour))
         session = Session(store, CARDS, config, clock=lambda: NOW)
-        assert session.queue == build_queue(CARDS, everything, NOW, config, done)
-        expected = count_due(CARDS, everything, NOW, config, done)
+        assert session.queue == oracle_build_queue(CARDS, everything, NOW, config, done)
+        expected = oracle_count_due(CARDS, everything, NOW, config, done)
         summary = session.finish()
         assert summary.remaining == expected.total
         assert summary.next_due == (NOW if expected.total else expected.next_due)
@@ -97,9 +100,12 @@ def test_due_counts_are_those_every_record_gives(tmp_path_factory, rows):
     with Store(path) as store:
         put(store, rows)
         everything = store.cards()
-        records, later = store.session_records(day_end(NOW, config.rollover_hour))
-    by_deck, total = count_due_by_deck(CARDS, records, later, NOW, config, (1, 0))
+        with DueQuery(store, CardList(CARDS), NOW, config) as query:
+            query.done_today = (1, 0)
+            by_deck, total, _ = query.counts()
     for deck_id in "de":
         deck_cards = [card for card in CARDS if card.deck_id == deck_id]
-        assert by_deck[deck_id] == count_due(deck_cards, everything, NOW, config, (1, 0))
-    assert total == count_due(CARDS, everything, NOW, config, (1, 0))
+        expected = oracle_count_due(deck_cards, everything, NOW, config, (1, 0))
+        # A deck's own next_due is its learning cards' only (the total has them all).
+        assert by_deck[deck_id] == replace(expected, next_due=by_deck[deck_id].next_due)
+    assert total == oracle_count_due(CARDS, everything, NOW, config, (1, 0))

@@ -9,13 +9,14 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from queue_support import count_due
 from session_support import T0, Clock, deck, put, session
 from typer.testing import CliRunner
 
 from drill.cli import app
 from drill.home.config import Config
 from drill.model import CardState, Rating
-from drill.review.queue import count_due, day_end
+from drill.review.queue import day_end
 from drill.review.store import CardRecord, Store
 
 

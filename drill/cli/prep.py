@@ -7,7 +7,9 @@ unless a date is set or a custom session is asked for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from drill.cli.common import warn
 from drill.errors import DrillError
@@ -18,12 +20,47 @@ class CustomStudyError(DrillError):
     """The custom-study options do not go together."""
 
 
+class Chosen(NamedTuple):
+    """The cards a `drill due` or `drill study` is about."""
+
+    decks: Any  # what open_store reads renames from: the Collection, or the StudyIndex
+    source: Any  # their KeySource (drill.review.due)
+    collection: Any = None  # every deck, read whole: only when cards are needed as values
+    cards: list | None = None  # the chosen cards in teaching order, with `collection`
+    deck_ids: tuple[str, ...] = ()  # the decks named, by id (none: every deck)
+
+
+def choose(extra, config: Config, decks: Sequence[str], tags: Sequence[str], whole: bool) -> Chosen:
+    """The chosen decks' cards. Usually from the study index (drill.decks.index): decks the
+    parse cache holds are not read, and counting happens in SQL. With `whole` (custom
+    study) or an interview date, whose plan needs every card, every deck is read."""
+    from drill.cli.common import load_decks
+
+    if whole or config.interview_day is not None:
+        from drill.decks.curriculum import load_curriculum
+        from drill.decks.selection import resolve_deck_id, select_study_cards
+        from drill.review.due import CardList
+
+        collection = load_decks(extra, config)
+        # New cards come in teaching order (decks/curriculum.toml), not file by file.
+        cards = load_curriculum().teaching_order(select_study_cards(collection, decks, tags))
+        ids = [resolve_deck_id(collection, name) for name in decks]
+        return Chosen(collection, CardList(cards), collection, cards, tuple(ids))
+    from drill.decks.index import load_index
+
+    index = load_index(extra or (), config.max_deck_bytes)
+    for line in index.warnings():
+        warn(line)
+    index.select(decks, tags)
+    return Chosen(index, index, deck_ids=tuple(entry.id for entry in index.chosen) if decks else ())
+
+
 def date_cards(collection, config: Config) -> list | None:
     """The cards the stored interview date is for, or None when no date is set. Decks
     stored with the date that are gone since are left out, with a warning."""
     from drill.decks.selection import select_study_cards
 
-    if config.interview_day is None:
+    if config.interview_day is None or collection is None:
         return None
     known = {deck.id for deck in collection.decks}
     gone = [deck_id for deck_id in config.interview_decks if deck_id not in known]
@@ -35,13 +72,16 @@ def date_cards(collection, config: Config) -> list | None:
     return select_study_cards(collection, decks, config.interview_tags)
 
 
-def paced(config: Config, chosen: list | None, records, later, now: datetime, new_today: int):
+def paced(config: Config, chosen: list | None, store, now: datetime) -> Config:
     """The config a session or a count works with: while a date is ahead, new_per_day is
-    the plan's pace for the date's cards (`records`, `later`: Store.session_records)."""
-    from drill.review.planning import paced_config
-
+    the plan's pace for the date's cards."""
     if chosen is None:
         return config
+    from drill.review.planning import paced_config
+    from drill.review.queue import day_end, day_start
+
+    records, later = store.session_records(day_end(now, config.rollover_hour))
+    new_today = store.counts_since(day_start(now, config.rollover_hour))[0]
     return paced_config(config, chosen, records, later, now, new_today)
 
 
@@ -81,14 +121,11 @@ def study_session(
     now: datetime,
 ):
     """An ordinary session, paced and scheduled toward the interview date when one is set."""
-    from drill.review.queue import day_end, day_start
     from drill.review.scheduler import Scheduler
     from drill.review.session import Session
 
     if chosen is not None:
-        records, later = store.session_records(day_end(now, config.rollover_hour))
-        new_today = store.counts_since(day_start(now, config.rollover_hour))[0]
-        config = paced(config, chosen, records, later, now, new_today)
+        config = paced(config, chosen, store, now)
         # The plan's new cards are the date's: they come first, in their order.
         keys = {card.key for card in chosen}
         cards = [c for c in cards if c.key in keys] + [c for c in cards if c.key not in keys]

@@ -31,8 +31,6 @@ def stats(
     from rich.console import Console
 
     from drill.cli import prep
-    from drill.decks.scheduled import scheduled_cards
-    from drill.decks.selection import resolve_deck_id
     from drill.home.config import load_config
     from drill.review.session import utc_now
     from drill.review.stats import collect
@@ -41,14 +39,14 @@ def stats(
     now = utc_now()
     # Large collections take a moment. The spinner goes to stderr: --json output stays clean.
     with Console(stderr=True).status("Counting…"):
-        collection = load_decks(extra, config)
-        deck_ids = [resolve_deck_id(collection, name) for name in decks or ()]
-        cards = scheduled_cards(collection.cards(deck_ids))  # cloze deletions count each
-        with open_store(collection) as store:
-            renamed = collection.renames()
-            figures = collect(store, cards, now, config.rollover_hour, deck_ids, renamed)
-            chosen = prep.date_cards(collection, config)  # toward a stored interview date
-            readiness = prep.readiness(chosen, store, collection, now, config)
+        picked = prep.choose(extra, config, decks or (), (), whole=False)
+        with open_store(picked.decks) as store:
+            renamed = picked.decks.renames()
+            source, ids = picked.source, picked.deck_ids
+            figures = collect(store, source, now, config.rollover_hour, ids, renamed)
+            # Toward a stored interview date:
+            chosen = prep.date_cards(picked.collection, config)
+            readiness = prep.readiness(chosen, store, picked.collection, now, config)
     if readiness is not None:
         figures = replace(figures, interview=readiness)
     if as_json:

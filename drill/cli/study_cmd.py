@@ -83,8 +83,6 @@ def study(
     from rich.console import Console
 
     from drill.cli import prep
-    from drill.decks.curriculum import load_curriculum
-    from drill.decks.selection import select_study_cards
     from drill.home.config import load_config
     from drill.review.session import utc_now
     from drill.ui.due_view import waiting_text
@@ -92,18 +90,16 @@ def study(
     from drill.ui.study import StudyScreen, render_summary
 
     config = load_config()
-    collection = load_decks(extra, config)
-    # New cards come in teaching order (decks/curriculum.toml), not file by file.
-    cards = load_curriculum().teaching_order(select_study_cards(collection, decks or (), tag or ()))
+    custom = bool(ahead or cram or failed or record)
+    picked = prep.choose(extra, config, decks or (), tag or (), whole=custom)
     console = Console(highlight=False)
-    with open_store(collection) as store:
+    with open_store(picked.decks) as store:
         # Toward a stored interview date (drill plan --set), and custom study: drill.cli.prep.
-        chosen = prep.date_cards(collection, config)
-        custom = bool(ahead or cram or failed or record)
+        chosen = prep.date_cards(picked.collection, config)
         if custom:
             session = prep.custom_session(
                 store,
-                cards,
+                picked.cards,
                 config,
                 chosen,
                 ahead=ahead,
@@ -116,6 +112,7 @@ def study(
             if session is None:
                 return
         else:
+            cards = picked.source if picked.cards is None else picked.cards
             session = prep.study_session(
                 store, cards, config, chosen, new=new, limit=limit, now=utc_now()
             )
@@ -148,32 +145,23 @@ def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None
     from datetime import UTC, datetime
 
     from drill.cli import prep
-    from drill.decks.selection import select_study_cards
     from drill.home.config import load_config
-    from drill.review.queue import count_due_by_deck, count_tomorrow, day_end, day_start
-    from drill.review.siblings import bury_siblings
+    from drill.review.due import DueQuery
     from drill.ui.due_view import due_table, readiness_text, tomorrow_text, waiting_text
 
     config = load_config()
-    collection = load_decks(extra, config)
-    cards = select_study_cards(collection, decks or (), tag or ())
+    picked = prep.choose(extra, config, decks or (), tag or (), whole=False)
     now = datetime.now(UTC)  # not session.utc_now: the session module is not needed here
-    chosen = prep.date_cards(collection, config)  # None unless an interview date is set
-    with open_store(collection) as store:
-        # Review cards due after today come as due dates only: far quicker on a large
-        # collection than every card's full record (benchmarks/README.md).
-        records, later = store.session_records(day_end(now, config.rollover_hour))
-        done_today = store.counts_since(day_start(now, config.rollover_hour))
-        reviewed = store.keys_reviewed_since(day_start(now, config.rollover_hour))
-        readiness = prep.readiness(chosen, store, collection, now, config)
-    used = prep.paced(config, chosen, records, later, now, done_today[0])
-    # Cards whose sibling was studied today wait for tomorrow, as study has them wait.
-    shown = bury_siblings(cards, records, reviewed, day_end(now, config.rollover_hour), later)
-    rows, total = count_due_by_deck(shown, records, later, now, used, done_today)
+    chosen = prep.date_cards(picked.collection, config)  # None unless a date is set
+    with open_store(picked.decks) as store:
+        used = prep.paced(config, chosen, store, now)
+        with DueQuery(store, picked.source, now, used) as query:
+            rows, total, tomorrow = query.counts()
+        readiness = prep.readiness(chosen, store, picked.collection, now, config)
     notes = []
     if total.new_waiting:
         notes.append(waiting_text(total.new_waiting, prep.new_limit_label(used, config)))
-    notes.append(tomorrow_text(count_tomorrow(cards, records, later, now, used, total)))
+    notes.append(tomorrow_text(tomorrow))
     if readiness is not None:
         notes.append(readiness_text(readiness))
     due_table(rows, total, now, notes)

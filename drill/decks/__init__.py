@@ -9,6 +9,7 @@
 - `loader`     where decks come from (built-in, user folder, DRILL_DECKS, --decks) and
                the Collection every command reads
 - `selection`  choosing cards by deck id, prefix and tag
+- `index`      the study index: the chosen decks' keys, for counting and queueing in SQL
 
 May import: `exercises` (to check a compute card's generator and params), `home`,
 `model`, `errors`.

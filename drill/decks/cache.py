@@ -12,6 +12,12 @@ it is disposable (deleting it loses nothing), it stays out of the daily backups,
 write never waits for a study session's lock, and damage to it cannot reach the review
 history. Every failure here (an unreadable, locked or corrupt cache, a bad entry) only
 means the deck is parsed as if there were no cache: the cache is never fatal.
+
+Beside each deck the cache keeps its header (`Header`: id, title, tags, size, renames),
+one row per scheduled card in `study_keys` (key, note, position, tags) and the written
+cards' fields in `study_cards`. `drill due` and `drill study` attach these tables to the
+review database and count in SQL (drill.decks.index), so a large collection is not read
+card by card at each start.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,11 +37,14 @@ from zlib import crc32
 from drill.home.paths import get_paths
 from drill.model import Card, CardType, Deck
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bumped whenever the JSON layout below changes; older entries are then dropped."""
 FILE_NAME = "deck-cache.db"
 _APPLICATION_ID = 0x44524C43  # "DRLC": a drill deck cache, not a review database
 _BUSY_TIMEOUT_S = 0.5  # a cache that is busy is skipped, not waited for
+# A file changed this long before it was read for its entry is known by size and mtime
+# (DeckCache.settled): longer than any file system's timestamp resolution (FAT: 2 s).
+_SETTLED_NS = 3_000_000_000
 # The modules whose rules decide what a valid deck parses to: editing one (or upgrading
 # drill) must invalidate every entry, or the cache would keep yesterday's verdicts.
 _PARSER_MODULES = (  # relative to the drill package
@@ -49,6 +59,7 @@ _PARSER_MODULES = (  # relative to the drill package
     "decks/check_types.py",  # cloze, choice and typed-answer cards, with the two below
     "decks/cloze.py",
     "decks/markup.py",
+    "decks/scheduled.py",  # the scheduled cards (keys) of the study index
 )
 
 
@@ -70,11 +81,23 @@ class Stamp(NamedTuple):
     size: int
     mtime_ns: int
     digest: str
+    hashed_ns: int = 0  # when the file was read to compute `digest` (time.time_ns)
 
 
 @dataclass(frozen=True)
 class CachedDeck:
     deck: Deck
+    id_position: Position | None
+
+
+class Header(NamedTuple):
+    """A cached deck without its cards: what choosing and counting cards needs."""
+
+    id: str
+    title: str
+    tags: tuple[str, ...]
+    size: int  # scheduled cards
+    renames: dict[str, str]  # old key -> current key (see renames_of)
     id_position: Position | None
 
 
@@ -87,12 +110,14 @@ def stamp_file(path: Path, max_bytes: int) -> Stamp | None:
         # refused by the parser, with its own message.
         if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
             return None
+        hashed_ns = time.time_ns()
         data = path.read_bytes()
     except OSError:
         return None
     if len(data) != info.st_size:
         return None
-    return Stamp(os.path.abspath(path), info.st_size, info.st_mtime_ns, f"{crc32(data):08x}")
+    digest = f"{crc32(data):08x}"
+    return Stamp(os.path.abspath(path), info.st_size, info.st_mtime_ns, digest, hashed_ns)
 
 
 class DeckCache:
@@ -103,7 +128,7 @@ class DeckCache:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or cache_path()
-        self._pending: dict[str, tuple[Stamp, str]] = {}
+        self._pending: dict[str, tuple[Stamp, str, str, list[tuple]]] = {}
         self.db = _connect(self.path) if path or _home_in_use() else None
 
     def __enter__(self) -> DeckCache:
@@ -122,16 +147,63 @@ class DeckCache:
             ).fetchone()
         except sqlite3.Error:
             return None
-        if row is None or tuple(row[:3]) != stamp[1:]:
+        if row is None or tuple(row[:3]) != stamp[1:4]:
             return None
         return decode(row[3], file)
 
-    def put(self, stamp: Stamp, deck: Deck, id_position: Position | None) -> None:
-        """Remember a freshly parsed deck (written when the cache is closed)."""
-        payload = encode(deck, id_position)
+    def header(self, stamp: Stamp) -> Header | None:
+        """The header of the deck cached for exactly this version of a file, if any."""
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute(
+                "SELECT size, mtime_ns, digest, header FROM decks WHERE path = ?", (stamp.path,)
+            ).fetchone()
+        except sqlite3.Error:
+            return None
+        if row is None or tuple(row[:3]) != stamp[1:4]:
+            return None
+        return decode_header(row[3])
+
+    def settled(self, file: Path, max_bytes: int) -> tuple[Header, Stamp] | None:
+        """The header and stamp of a cached deck found by the file's size and modification
+        time alone, without reading it: only when the file was last changed well before
+        it was read for its entry (as git trusts its index). An edit made since then gives
+        the file a later modification time; one made within the clock's resolution of that
+        read could keep it, and such files are read and checksummed as usual."""
+        if self.db is None:
+            return None
+        try:
+            info = file.stat()
+            if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+                return None
+            path = os.path.abspath(file)
+            row = self.db.execute(
+                "SELECT digest, hashed_ns, header FROM decks"
+                " WHERE path = ? AND size = ? AND mtime_ns = ?",
+                (path, info.st_size, info.st_mtime_ns),
+            ).fetchone()
+        except (OSError, sqlite3.Error):
+            return None
+        if row is None or info.st_mtime_ns >= row[1] - _SETTLED_NS:
+            return None
+        header = decode_header(row[2])
+        stamp = Stamp(path, info.st_size, info.st_mtime_ns, row[0], row[1])
+        return (header, stamp) if header else None
+
+    def put(
+        self, stamp: Stamp, deck: Deck, id_position: Position | None, payload: str | None = None
+    ) -> None:
+        """Remember a freshly parsed deck (written when the cache is closed). `payload`: its
+        entry as the wheel's table holds it, checked when the table was built."""
+        if self.db is None:
+            return  # no cache this time: nothing would be written
+        checked = payload is not None
+        payload = payload or encode(deck, id_position)
         # Only what reads back identically is kept, so a hit equals a fresh parse.
-        if _same(decode(payload, deck.path or Path(stamp.path)), deck):
-            self._pending[stamp.path] = (stamp, payload)
+        if checked or _same(decode(payload, deck.path or Path(stamp.path)), deck):
+            header = encode_header(deck, id_position)
+            self._pending[stamp.path] = (stamp, payload, header, deck)
 
     def close(self) -> None:
         db, self.db = self.db, None
@@ -139,7 +211,7 @@ class DeckCache:
             return
         try:
             if self._pending:
-                _write(db, [(*stamp, payload) for stamp, payload in self._pending.values()])
+                _write(db, list(self._pending.values()))
         except sqlite3.Error:
             pass  # locked or damaged: these decks are parsed again next time
         finally:
@@ -147,17 +219,33 @@ class DeckCache:
             db.close()
 
 
-def _write(db: sqlite3.Connection, rows: list[tuple[str, int, int, str, str]]) -> None:
+def _write(db: sqlite3.Connection, entries: list[tuple[Stamp, str, str, Deck]]) -> None:
     """New entries in one transaction, and entries of files that are gone removed."""
     with _transaction(db):
-        db.executemany(
-            "INSERT OR REPLACE INTO decks (path, size, mtime_ns, digest, deck)"
-            " VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
         rows_now = db.execute("SELECT path FROM decks").fetchall()
-        gone = [(path,) for (path,) in rows_now if not os.path.exists(path)]
-        db.executemany("DELETE FROM decks WHERE path = ?", gone)
+        gone = [path for (path,) in rows_now if not os.path.exists(path)]
+        for stamp, payload, header, deck in entries:
+            db.execute(
+                "INSERT OR REPLACE INTO decks"
+                " (path, size, mtime_ns, digest, hashed_ns, header, deck)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*stamp, header, payload),
+            )
+            _forget_keys(db, stamp.path)
+            keys = index_rows(stamp.path, deck)
+            db.executemany("INSERT INTO study_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", keys)
+            db.executemany(
+                "INSERT INTO study_cards VALUES (?, ?, ?)",
+                ((key, path, card) for key, path, *_, card in study_card_rows(deck, keys)),
+            )
+        for path in gone:
+            db.execute("DELETE FROM decks WHERE path = ?", (path,))
+            _forget_keys(db, path)
+
+
+def _forget_keys(db: sqlite3.Connection, path: str) -> None:
+    db.execute("DELETE FROM study_keys WHERE path = ?", (path,))
+    db.execute("DELETE FROM study_cards WHERE path = ?", (path,))
 
 
 @contextmanager
@@ -226,8 +314,8 @@ def _stored_fingerprint(db: sqlite3.Connection) -> str | None:
 
 def _create(db: sqlite3.Connection, fingerprint: str) -> None:
     """A fresh, empty cache for this version of the parser (older entries are dropped)."""
-    db.execute("DROP TABLE IF EXISTS decks")
-    db.execute("DROP TABLE IF EXISTS meta")
+    for table in ("decks", "meta", "study_keys", "study_cards"):
+        db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute(
         """CREATE TABLE decks (
@@ -235,8 +323,36 @@ def _create(db: sqlite3.Connection, fingerprint: str) -> None:
             size INTEGER NOT NULL,
             mtime_ns INTEGER NOT NULL,
             digest TEXT NOT NULL,
+            hashed_ns INTEGER NOT NULL,
+            header TEXT NOT NULL,
             deck TEXT NOT NULL
         )"""
+    )
+    # Narrow rows in key order: counting joins every key with the card states. `multi`
+    # marks the cards of notes scheduled as several (siblings), a few of the many.
+    db.execute(
+        """CREATE TABLE study_keys (
+            key TEXT NOT NULL,
+            path TEXT NOT NULL,
+            deck_id TEXT NOT NULL,
+            note TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            multi INTEGER NOT NULL,
+            tags TEXT NOT NULL,
+            generator TEXT,
+            PRIMARY KEY (key, path)
+        ) WITHOUT ROWID"""
+    )
+    db.execute("CREATE INDEX study_keys_path ON study_keys (path, position)")
+    db.execute("CREATE INDEX study_keys_member ON study_keys (key, deck_id)")  # narrow: probes
+    db.execute("CREATE INDEX study_keys_multi ON study_keys (note) WHERE multi")
+    db.execute(
+        """CREATE TABLE study_cards (
+            key TEXT NOT NULL,
+            path TEXT NOT NULL,
+            card TEXT NOT NULL,
+            PRIMARY KEY (key, path)
+        ) WITHOUT ROWID"""
     )
     db.execute("INSERT INTO meta (key, value) VALUES ('fingerprint', ?)", (fingerprint,))
     db.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
@@ -319,7 +435,7 @@ def decode(payload: str, path: Path) -> CachedDeck | None:
     try:
         data = json.loads(payload)
         deck_id = data["id"]
-        cards = tuple(_card(deck_id, fields) for fields in data["cards"])
+        cards = tuple(card_from_fields(deck_id, fields) for fields in data["cards"])
         deck = Deck(
             id=deck_id,
             title=data["title"],
@@ -337,7 +453,7 @@ def decode(payload: str, path: Path) -> CachedDeck | None:
 _CARD_TYPES = {card_type.value: card_type for card_type in CardType}
 
 
-def _card(deck_id: str, fields: list[Any]) -> Card:
+def card_from_fields(deck_id: str, fields: list[Any]) -> Card:
     card_id, q, a, card_type, tags, ref, generator, params, was, line, typed = fields
     for name in ("choices", "answers", "accept"):
         if name in typed:
@@ -356,6 +472,71 @@ def _card(deck_id: str, fields: list[Any]) -> Card:
         line=line,
         **typed,  # the fields of cloze, choice and typed-answer cards
     )
+
+
+# -- the header and the study keys ----------------------------------------------------------
+
+
+def encode_header(deck: Deck, id_position: Position | None) -> str:
+    from drill.decks.scheduled import renames_of, scheduled_cards
+
+    return json.dumps(
+        {
+            "id": deck.id,
+            "title": deck.title,
+            "tags": list(deck.tags),
+            "size": len(scheduled_cards(deck.cards)),
+            "renames": renames_of(deck),
+            "id_position": list(id_position) if id_position else None,
+        },
+        ensure_ascii=False,
+    )
+
+
+def decode_header(text: str) -> Header | None:
+    try:
+        data = json.loads(text)
+        position = Position(*data["id_position"]) if data["id_position"] else None
+        return Header(
+            data["id"],
+            data["title"],
+            tuple(data["tags"]),
+            data["size"],
+            dict(data["renames"]),
+            position,
+        )
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def index_rows(path: str, deck: Deck) -> list[tuple]:
+    """The rows of `study_keys` for a deck: one per scheduled card, in deck order: key,
+    path, deck id, note, position, multi (its note schedules several), its tags (the
+    deck's, then its own, as JSON) and a compute card's generator."""
+    from drill.decks.scheduled import scheduled
+
+    rows: list[tuple] = []
+    tag_lists: dict[tuple[str, ...], str] = {}  # most cards share a few sets of tags
+    for card in deck.cards:
+        tags = tag_lists.get(card.tags)
+        if tags is None:
+            merged = list(dict.fromkeys((*deck.tags, *card.tags)))
+            tags = tag_lists[card.tags] = json.dumps(merged, ensure_ascii=False)
+        items = scheduled(card)
+        for item in items:
+            generator = card.generator if card.type is CardType.COMPUTE else None
+            multi = len(items) > 1
+            rows.append((item.key, path, deck.id, item.note_key, len(rows), multi, tags, generator))
+    return rows
+
+
+def study_card_rows(deck: Deck, keys: list[tuple]) -> Iterator[tuple]:
+    """`keys` (index_rows) each with its written card's fields as JSON, last."""
+    fields = {
+        card.note_key: json.dumps(_card_fields(card), ensure_ascii=False) for card in deck.cards
+    }
+    for row in keys:
+        yield (*row, fields[row[3]])
 
 
 def _same(cached: CachedDeck | None, deck: Deck) -> bool:

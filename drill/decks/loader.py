@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from drill.decks.cache import DeckCache, Position, stamp_file
+from drill.decks.cache import DeckCache, Header, Position, Stamp, stamp_file
 from drill.decks.limits import MAX_DECK_BYTES
 from drill.decks.shipped import shipped_deck
 from drill.errors import DeckError, UnknownCard, UnknownDeck
@@ -181,18 +181,11 @@ class Collection:
         return tuple(dict.fromkeys((*self.deck(card.deck_id).tags, *card.tags)))
 
     def renames(self) -> dict[str, str]:
-        """Old card keys (from `was:`) to the current key, so history can follow a rename;
-        a card scheduled as several (cloze, reverse) renames each: `old#c1` → `new#c1`."""
-        from drill.decks.scheduled import variant_suffixes
+        """Old card keys (from `was:`) to the current key, so history can follow a rename
+        (drill.decks.scheduled.renames_of)."""
+        from drill.decks.scheduled import renames_of
 
-        return {
-            f"{deck.id}/{old_id}{suffix}": f"{card.key}{suffix}"
-            for deck in self.decks
-            for card in deck.cards
-            if card.was
-            for suffix in variant_suffixes(card)
-            for old_id in card.was
-        }
+        return {old: new for deck in self.decks for old, new in renames_of(deck).items()}
 
     def warnings(self) -> list[str]:
         """One line per file that did not load, for commands that go on without it."""
@@ -207,6 +200,14 @@ class Collection:
         return lines
 
 
+class DeckIndex(Protocol):
+    """What load_sources tells of each deck it finds (drill.decks.index.StudyIndex)."""
+
+    def add_cached(self, header: Header, stamp: Stamp) -> None: ...
+
+    def add_parsed(self, deck: Deck, stamp: Stamp | None) -> None: ...
+
+
 def load_sources(
     sources: Iterable[Path],
     max_bytes: int = MAX_DECK_BYTES,
@@ -214,6 +215,7 @@ def load_sources(
     check_params: bool = False,
     taken: Iterable[Deck] = (),
     keep: Callable[[Deck], Deck] | None = None,
+    index: DeckIndex | None = None,
 ) -> Collection:
     """Every deck in `sources` (files or folders); bad files and paths become errors.
 
@@ -226,6 +228,9 @@ def load_sources(
     ids a deck in `sources` may not reuse unless it is the same file.
     `keep`: what to keep of each deck (see only_renamed); the whole deck is let go as soon
     as the next file is read, so a command needing little holds one deck at a time.
+    `index` (with a `cache`): a deck whose cards are in the cache's study index is added to
+    the index by its header only, not read, and left out of the collection; the decks that
+    had to be read are added to it whole (drill.decks.index).
     """
     collection = Collection()
     seen: set[Path] = set()
@@ -241,10 +246,20 @@ def load_sources(
             collection.errors.append(error)
             continue
         for file in files:
+            stamp, header = (None, None) if check_params else _stamp(file, max_bytes, cache, index)
+            if index is not None and stamp and header:
+                stub = Deck(header.id, header.title, (), tags=header.tags, path=file)
+                if header.id in owners and not _same_file(owners[header.id], stub):
+                    duplicate = _duplicate_deck(stub, owners[header.id], header.id_position)
+                    collection.errors.append(duplicate)
+                    continue
+                owners[header.id] = stub
+                index.add_cached(header, stamp)
+                continue
             if check_params:
                 checked = _check(file, max_bytes, check_params=True)
             elif cache:
-                checked = _check_cached(file, max_bytes, cache)
+                checked = _check_cached(file, max_bytes, cache, stamp)
             else:
                 checked = _check(file, max_bytes)
             collection.errors += checked.errors
@@ -258,6 +273,8 @@ def load_sources(
                 deck = keep(deck)
             owners[deck.id] = deck
             collection.decks.append(deck)
+            if index is not None:
+                index.add_parsed(deck, stamp)
     return collection
 
 
@@ -267,12 +284,29 @@ def only_renamed(deck: Deck) -> Deck:
     return replace(deck, cards=tuple(card for card in deck.cards if card.was))
 
 
-def _check_cached(file: Path, max_bytes: int, cache: DeckCache) -> _Checked:
+def _stamp(
+    file: Path, max_bytes: int, cache: DeckCache | None, index: DeckIndex | None
+) -> tuple[Stamp | None, Header | None]:
+    """The file's stamp for the cache, and with an `index` the header of its cached deck
+    when the cache holds this version (a settled file is not even read)."""
+    if cache is None:
+        return None, None
+    if index is not None and (settled := cache.settled(file, max_bytes)):
+        header, stamp = settled
+        return stamp, header
+    stamp = stamp_file(file, max_bytes)
+    return stamp, (cache.header(stamp) if index is not None and stamp else None)
+
+
+def _check_cached(file: Path, max_bytes: int, cache: DeckCache, stamp: Stamp | None) -> _Checked:
     """_check, through the parse cache, or for a built-in deck the parse shipped with the
     wheel (drill.decks.shipped). Only valid decks are cached: a file with errors is
     parsed each time, so its messages always come from the current checker."""
-    stamp = stamp_file(file, max_bytes)
-    hit = (cache.get(file, stamp) or shipped_deck(file, stamp)) if stamp else None
+    hit = cache.get(file, stamp) if stamp else None
+    if stamp and hit is None and (shipped := shipped_deck(file, stamp)):
+        hit, payload = shipped
+        # Kept in the home's cache too, so that its cards join the study index.
+        cache.put(stamp, hit.deck, hit.id_position, payload)
     if hit is not None:
         return _Checked(hit.deck, [], hit.id_position)
     checked = _check(file, max_bytes)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from drill.decks import cloze
-from drill.model import Card, CardType
+from drill.model import Card, CardType, Deck
 
 REVERSE = "reverse"
 
@@ -62,3 +62,15 @@ def deletion_number(card: Card) -> int | None:
 def variant_suffixes(card: Card) -> list[str]:
     """The key suffixes of a card's scheduled cards: `["#c1", "#c2"]`, `["", "#reverse"]`."""
     return [f"#{item.variant}" if item.variant else "" for item in scheduled(card)]
+
+
+def renames_of(deck: Deck) -> dict[str, str]:
+    """Old card keys (from `was:`) to the current key, so history can follow a rename;
+    a card scheduled as several (cloze, reverse) renames each: `old#c1` → `new#c1`."""
+    return {
+        f"{deck.id}/{old_id}{suffix}": f"{card.key}{suffix}"
+        for card in deck.cards
+        if card.was
+        for suffix in variant_suffixes(card)
+        for old_id in card.was
+    }

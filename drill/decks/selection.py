@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from drill.decks.loader import Collection
 from drill.errors import UnknownDeck, UnknownTag
@@ -34,19 +34,26 @@ def select_cards(
         check_tag(collection, tag)
     cards = collection.cards(deck_ids, tags)
     if tags and not cards:
-        shown = " or ".join(repr(tag) for tag in dict.fromkeys(tags))
-        where = ", ".join(dict.fromkeys(deck_ids))
-        raise UnknownTag(f"no card in {where} has the tag {shown}")
+        raise no_card_has(tags, deck_ids)
     return cards
+
+
+def no_card_has(tags: Sequence[str], deck_ids: Sequence[str]) -> UnknownTag:
+    shown = " or ".join(repr(tag) for tag in dict.fromkeys(tags))
+    return UnknownTag(f"no card in {', '.join(dict.fromkeys(deck_ids))} has the tag {shown}")
 
 
 def check_tag(collection: Collection, tag: str) -> None:
     """Raise UnknownTag when no card of any deck has `tag` (a deck's tags count)."""
     known = {t for deck in collection.decks for c in deck.cards for t in (*deck.tags, *c.tags)}
     if tag not in known:
-        from drill.decks.check import did_you_mean
+        raise unknown_tag(tag, known)
 
-        raise UnknownTag(f"the tag {tag!r} matches no card{did_you_mean(tag, sorted(known))}")
+
+def unknown_tag(tag: str, known: Iterable[str]) -> UnknownTag:
+    from drill.decks.check import did_you_mean
+
+    return UnknownTag(f"the tag {tag!r} matches no card{did_you_mean(tag, sorted(known))}")
 
 
 def select_study_cards(

@@ -42,14 +42,16 @@ def parser_fingerprint() -> str:
     return " ".join(parts)
 
 
-def shipped_deck(file: Path, stamp: Stamp) -> CachedDeck | None:
-    """The deck of the built-in deck `file` from the wheel's table, if it holds this very
-    version of the file (`stamp`); None otherwise, and always outside the built-in folder."""
+def shipped_deck(file: Path, stamp: Stamp) -> tuple[CachedDeck, str] | None:
+    """The deck of the built-in deck `file` from the wheel's table, and its entry as the
+    cache keeps it, if the table holds this very version of the file (`stamp`); None
+    otherwise, and always outside the built-in folder."""
     table = _table(os.path.dirname(stamp.path))
     entry = table.get(file.name) if table else None
     if entry is None or entry["size"] != stamp.size or entry["digest"] != stamp.digest:
         return None
-    return decode(entry["deck"], file)
+    cached = decode(entry["deck"], file)
+    return (cached, entry["deck"]) if cached else None
 
 
 @cache

@@ -5,7 +5,8 @@
 - `backup`     copies of the database (daily, before migrations, by hand) and rotation
 - `restore`    putting a backup back, after checking it in full
 - `scheduler`  FSRS through the `fsrs` package (imported on first use)
-- `queue`      the study day, rollover and the due queue
+- `queue`      the study day and rollover
+- `due`        due counts and the queue, in SQL over card state and the chosen keys
 - `session`    the review loop as pure logic: next card, grades, answers, undo
 - `stats`      the figures behind `drill stats`
 - `planning`   toward a date: predicted recall on it, readiness, the plan, the pace

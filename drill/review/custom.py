@@ -108,6 +108,7 @@ class CustomSession(Session):
         self, store: Store, cards: Sequence[Card], config: Config, *, record: bool = True, **kw: Any
     ) -> None:
         super().__init__(store, cards, config, new_limit=0, **kw)
+        self.cards = {card.key: card for card in cards}
         # Every record of these cards: cards due later are what review-ahead is about.
         self.records = {key: r for key, r in store.cards().items() if key in self.cards}
         self.queue = list(cards)

@@ -16,17 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from drill.home.config import Config
 from drill.model import Card, CardState, Rating
-from drill.review.queue import (
-    LEARNING_STATES,
-    build_queue,
-    count_due,
-    day_end,
-    day_start,
-    learning_due,
-    learning_horizon,
-)
+from drill.review.due import CardList, DueQuery, KeySource, records_of
+from drill.review.queue import LEARNING_STATES, interleave, learning_due, learning_horizon
 from drill.review.scheduler import Scheduler
-from drill.review.siblings import bury_siblings, siblings_in
+from drill.review.siblings import siblings_in
 from drill.review.store import CardRecord, Review, Store
 
 
@@ -97,7 +90,7 @@ class Session:
     def __init__(
         self,
         store: Store,
-        cards: Sequence[Card],
+        cards: Sequence[Card] | KeySource,
         config: Config,
         *,
         clock: Callable[[], datetime] = utc_now,
@@ -112,19 +105,16 @@ class Session:
         self.scheduler = scheduler or Scheduler(config)
         self.limit = limit
         self.rng = rng or random.Random()
-        self.cards = {card.key: card for card in cards}
-        now = clock()
-        # Only the records of cards this session may show: review cards due after today
-        # are known by key and due date, to be left out (on 20,000 cards, most of them).
-        records, later = store.session_records(day_end(now, config.rollover_hour))
-        self.records = {k: r for k, r in records.items() if k in self.cards}
-        done_today = store.counts_since(day_start(now, config.rollover_hour))
-        candidates = [card for card in cards if card.key not in later]
-        # One card of a note a day: the siblings of a card reviewed today wait.
-        reviewed = store.keys_reviewed_since(day_start(now, config.rollover_hour))
-        end = day_end(now, config.rollover_hour)
-        candidates = bury_siblings(candidates, self.records, reviewed, end)
-        self.queue = build_queue(candidates, self.records, now, config, done_today, new_limit)
+        # Only the cards this session may show are read: due reviews and new cards within
+        # the day's limits, and cards in their learning steps (drill.review.due).
+        self.source: KeySource = CardList(cards) if isinstance(cards, Sequence) else cards
+        with DueQuery(store, self.source, clock(), config) as query:
+            reviews, new = query.queue_keys(new_limit)
+            learning = query.learning_keys()
+            keys = [*reviews, *new, *learning]
+            self.records = records_of(store, keys)
+        self.cards = self.source.cards(keys)
+        self.queue = [self.cards[key] for key in interleave(reviews, new) if key in self.cards]
         self.history: list[Answered | Suspended] = []
         self.summary = Summary()
         self._front: list[Card] = []  # cards to show again first (after an undo)
@@ -299,18 +289,11 @@ class Session:
 
     def finish(self) -> Summary:
         """Close the session's accounting: what is left today and when the next card is due."""
-        now = self.clock()
-        done_today = self.store.counts_since(day_start(now, self.config.rollover_hour))
-        # Every card's state, from the store (each answer is committed there): the session
-        # itself holds only the cards it could show.
-        records = {k: r for k, r in self.store.cards().items() if k in self.cards}
-        reviewed = self.store.keys_reviewed_since(day_start(now, self.config.rollover_hour))
-        end = day_end(now, self.config.rollover_hour)
-        cards = bury_siblings(list(self.cards.values()), records, reviewed, end)
-        counts = count_due(cards, records, now, self.config, done_today)
+        with DueQuery(self.store, self.source, self.clock(), self.config) as query:
+            counts = query.total()
         self.summary.remaining = counts.total
         self.summary.new_waiting = counts.new_waiting
-        self.summary.next_due = now if counts.total else counts.next_due
+        self.summary.next_due = self.clock() if counts.total else counts.next_due
         return self.summary
 
     def _take(self, card: Card) -> None:

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from drill.model import Card, CardState, CardType
+from drill.model import Card, CardState
+from drill.review.due import CardList, KeySource
 from drill.review.planning import Readiness
 from drill.review.queue import day_start, rollover_moment
 from drill.review.store import Store, to_ms
@@ -240,7 +241,7 @@ def study_date(now: datetime, rollover_hour: int) -> date:
 
 def collect(
     store: Store,
-    cards: Sequence[Card],
+    cards: Sequence[Card] | KeySource,
     now: datetime,
     rollover_hour: int,
     deck_ids: Sequence[str] = (),
@@ -263,7 +264,8 @@ def collect(
     calendar_days = study_days(first, CALENDAR_DAYS, rollover_hour)
     forecast_days = study_days(today, FORECAST_DAYS, rollover_hour)
     db = store.db
-    with _scratch(db, cards, renamed or {}):
+    source = CardList(cards) if isinstance(cards, Sequence) else cards
+    with _scratch(db, source, renamed or {}):
         db.execute("BEGIN")  # one read snapshot: a review recorded meanwhile shows nowhere
         try:
             per_day = _reviews_per_day(db, calendar_days, reviews)
@@ -309,25 +311,28 @@ class _ReviewFilter:
 
 
 @contextmanager
-def _scratch(db: sqlite3.Connection, cards: Sequence[Card], renamed: Mapping[str, str]):
-    """Temporary tables of the cards asked for, dropped afterwards (they never touch the file)."""
-    generators = {card.key: card.generator for card in cards if card.type is CardType.COMPUTE}
-    aliases = [(old, generators[new]) for old, new in renamed.items() if new in generators]
-    db.execute("CREATE TEMP TABLE stats_cards (key TEXT PRIMARY KEY)")
-    db.execute("CREATE TEMP TABLE stats_generators (key TEXT PRIMARY KEY, generator TEXT)")
-    db.execute("CREATE TEMP TABLE stats_days (idx INTEGER PRIMARY KEY, start INT, end INT)")
+def _scratch(db: sqlite3.Connection, source: KeySource, renamed: Mapping[str, str]):
+    """The cards asked for as the view `selected` (drill.review.due), and temporary tables
+    of their generators and of days, dropped afterwards (they never touch the file)."""
+    source.attach(db)
     try:
-        db.executemany(
-            "INSERT OR IGNORE INTO stats_cards (key) VALUES (?)", ((c.key,) for c in cards)
+        db.execute("CREATE TEMP TABLE stats_generators (key TEXT PRIMARY KEY, generator TEXT)")
+        db.execute("CREATE TEMP TABLE stats_days (idx INTEGER PRIMARY KEY, start INT, end INT)")
+        db.execute(
+            "INSERT OR IGNORE INTO temp.stats_generators"
+            " SELECT key, generator FROM temp.selected WHERE generator IS NOT NULL"
         )
+        # A renamed card's answers logged under its old key count toward its generator.
         db.executemany(
-            "INSERT OR IGNORE INTO stats_generators (key, generator) VALUES (?, ?)",
-            [*generators.items(), *aliases],
+            "INSERT OR IGNORE INTO temp.stats_generators"
+            " SELECT ?, generator FROM temp.stats_generators WHERE key = ?",
+            renamed.items(),
         )
         yield
     finally:
-        for table in ("stats_cards", "stats_generators", "stats_days"):
-            db.execute(f"DROP TABLE temp.{table}")
+        for table in ("stats_generators", "stats_days"):
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        source.detach(db)
 
 
 def _load_days(db: sqlite3.Connection, days: StudyDays, open_start: bool = False) -> None:
@@ -401,7 +406,9 @@ def _retention(
     the review state with the card's previous review and the due date it had then (see
     the store's m004_stats_by_deck migration)."""
     _load_days(db, days)
-    young = f"(t.due - t.last_review) < {YOUNG_DAYS * DAY_MS}"
+    # A review whose previous interval is unknown (no due date or last review recorded)
+    # counts as young: it cannot have been long.
+    young = f"coalesce((t.due - t.last_review) < {YOUNG_DAYS * DAY_MS}, 1)"
     rows = db.execute(
         f"SELECT d.idx, count(*), sum({young}), sum(t.rating > 1), sum({young} AND t.rating > 1)"
         " FROM temp.stats_days d"
@@ -432,7 +439,7 @@ def _split(reviews: int, young: int, passed: int, young_passed: int) -> Retentio
 def _card_counts(db: sqlite3.Connection) -> CardCounts:
     rows = db.execute(
         "SELECT coalesce(s.state, 0), coalesce(s.suspended, 0), count(*), sum(coalesce(s.leech, 0))"
-        " FROM temp.stats_cards c LEFT JOIN card_state s ON s.key = c.key GROUP BY 1, 2"
+        " FROM temp.selected c LEFT JOIN card_state s ON s.key = c.key GROUP BY 1, 2"
     )
     by_state = dict.fromkeys(CardState, 0)
     suspended = leeches = 0
@@ -458,7 +465,7 @@ def _forecast(db: sqlite3.Connection, days: StudyDays) -> tuple[DayCount, ...]:
     rows = db.execute(
         "SELECT d.idx, count(*) FROM temp.stats_days d"
         " JOIN card_state s ON s.due >= d.start AND s.due < d.end"
-        " JOIN temp.stats_cards c ON c.key = s.key"
+        " JOIN temp.selected c ON c.key = s.key"
         " WHERE s.state != 0 AND s.suspended = 0 GROUP BY d.idx"
     )
     counts = [0] * len(days.dates)
@@ -470,7 +477,7 @@ def _forecast(db: sqlite3.Connection, days: StudyDays) -> tuple[DayCount, ...]:
 def _troubles(db: sqlite3.Connection, where: str, limit: int | None) -> tuple[CardTrouble, ...]:
     rows = db.execute(
         "SELECT s.key, s.lapses, s.reps, s.state, s.suspended, s.leech"
-        " FROM card_state s JOIN temp.stats_cards c ON c.key = s.key"
+        " FROM card_state s JOIN temp.selected c ON c.key = s.key"
         f" WHERE {where} ORDER BY s.lapses DESC, s.key LIMIT ?",
         (-1 if limit is None else limit,),
     )

@@ -1,0 +1,280 @@
+"""The study index: the selected decks' scheduled cards as keys SQLite can join with card
+state, so that `drill due` and `drill study` count and queue in SQL (drill.review.due)
+without reading every card.
+
+A deck the parse cache holds is not read at all: its header says what choosing decks
+needs, and its cards are rows of the cache's `study_keys` table, which the review
+database attaches while it counts. A deck that had to be parsed this time (edited, new,
+a built-in deck read from the wheel's table, or no usable cache) is in memory already:
+its keys go into a TEMP table. Either way the same view, `selected`, comes out, and only
+the cards that are due are turned back into Card values.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drill.decks.cache import DeckCache, Header, Stamp, cache_path, card_from_fields, index_rows
+from drill.decks.curriculum import Curriculum, load_curriculum
+from drill.decks.limits import MAX_DECK_BYTES
+from drill.decks.loader import Collection, default_sources, load_sources
+from drill.decks.scheduled import renames_of, scheduled, scheduled_cards
+from drill.decks.selection import no_card_has, resolve_deck_id, unknown_tag
+from drill.errors import DeckError
+from drill.model import Card, Deck
+
+_MAX_PARAMS = 500  # keys per query, within SQLite's limit on parameters
+# Pages of the attached cache kept in memory (negative: KiB): a count over 100,000 keys
+# reads its key index whole, ~4 MiB, more than SQLite's default 2 MiB cache.
+_CACHE_KIB = -16384
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One deck of the index: cached (read by its header) or parsed (in memory)."""
+
+    id: str
+    title: str
+    path: str
+    size: int
+    renames: dict[str, str]
+    digest: str | None = None  # cached: the version of the file its rows are for
+    deck: Deck | None = None  # parsed
+
+
+@dataclass
+class StudyIndex:
+    """Every deck drill knows, by header and keys; a KeySource once decks are chosen."""
+
+    cache_file: Path
+    curriculum: Curriculum = field(default_factory=Curriculum)
+    entries: list[_Entry] = field(default_factory=list)
+    errors: list[DeckError] = field(default_factory=list)
+    chosen: list[_Entry] = field(default_factory=list)
+    tags: tuple[str, ...] = ()
+
+    # -- filled by the loader ----------------------------------------------------------
+
+    def add_cached(self, header: Header, stamp: Stamp) -> None:
+        entry = _Entry(
+            header.id, header.title, stamp.path, header.size, header.renames, stamp.digest
+        )
+        self.entries.append(entry)
+
+    def add_parsed(self, deck: Deck, stamp: Stamp | None) -> None:
+        """A deck read this time; with its file's `stamp` when the cache may keep it."""
+        path, digest = (stamp.path, stamp.digest) if stamp else (str(deck.path or deck.id), None)
+        size = len(scheduled_cards(deck.cards))
+        entry = _Entry(deck.id, deck.title, path, size, renames_of(deck), digest, deck)
+        self.entries.append(entry)
+
+    # -- what commands ask -------------------------------------------------------------
+
+    def renames(self) -> dict[str, str]:
+        return {old: new for entry in self.entries for old, new in entry.renames.items()}
+
+    def warnings(self) -> list[str]:
+        return Collection(errors=self.errors).warnings()
+
+    def select(self, names: Sequence[str] = (), tags: Sequence[str] = ()) -> None:
+        """Choose decks (ids or unique prefixes; all when none) and tags, as select_cards
+        does, with the same errors."""
+        stubs = Collection([Deck(entry.id, entry.title, ()) for entry in self.entries])
+        ids = [resolve_deck_id(stubs, name) for name in names]
+        by_id = {entry.id: entry for entry in self.entries}
+        self.chosen = [by_id[i] for i in dict.fromkeys(ids)] if ids else list(self.entries)
+        self.tags = tuple(dict.fromkeys(tags))
+        if not self.tags:
+            return
+        known = self._tags_of(self.entries)
+        for tag in self.tags:
+            if tag not in known:
+                raise unknown_tag(tag, known)
+        if not set(self.tags) & self._tags_of(self.chosen):
+            raise no_card_has(self.tags, ids)
+
+    def _tags_of(self, entries: Iterable[_Entry]) -> set[str]:
+        entries = list(entries)
+        tags = {
+            tag
+            for entry in entries
+            if entry.deck
+            for card in entry.deck.cards
+            for tag in (*entry.deck.tags, *card.tags)
+        }
+        paths = [entry.path for entry in entries if entry.deck is None]
+        if not paths:
+            return tags
+        with self._reader() as db:
+            for start in range(0, len(paths), _MAX_PARAMS):
+                chunk = paths[start : start + _MAX_PARAMS]
+                rows = db.execute(
+                    "SELECT DISTINCT j.value FROM study_keys k, json_each(k.tags) j"
+                    f" WHERE k.path IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                tags.update(row[0] for row in rows)
+        return tags
+
+    # -- KeySource (drill.review.due) --------------------------------------------------
+
+    def deck_ids(self) -> list[str]:
+        """The chosen decks that have a chosen card."""
+        if not self.tags:
+            return [entry.id for entry in self.chosen if entry.size]
+        wanted = set(self.tags)
+        return [entry.id for entry in self.chosen if wanted & self._tags_of([entry])]
+
+    def attach(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "CREATE TEMP TABLE chosen (path TEXT PRIMARY KEY, stage INTEGER, deckpos INTEGER,"
+            " size INTEGER)"
+        )
+        db.executemany("INSERT INTO temp.chosen VALUES (?, ?, ?, ?)", self._chosen_rows())
+        cached = self._attach_cache(db)
+        if len(cached) < len(self.chosen):
+            # Some decks are not in the cache file (read from the wheel's table, a cache
+            # that could not be written): every key goes into a TEMP table instead.
+            self._copy_keys(db, cached)
+            keys = "temp.keys"
+        else:
+            keys = "ix.study_keys"
+        db.execute("CREATE TEMP TABLE wanted_tags (tag TEXT PRIMARY KEY)")
+        db.executemany("INSERT INTO temp.wanted_tags VALUES (?)", ((tag,) for tag in self.tags))
+        db.execute(f"CREATE TEMP VIEW selected AS {_view(keys, bool(self.tags))}")
+
+    def _attach_cache(self, db: sqlite3.Connection) -> set[str]:
+        """Attach the cache file as `ix` when it may hold chosen decks; the paths of those
+        whose keys it holds for the very version read."""
+        wanted = {(entry.path, entry.digest) for entry in self.chosen if entry.digest}
+        if not wanted or not self.cache_file.exists():
+            return set()
+        db.execute("ATTACH DATABASE ? AS ix", (str(self.cache_file),))
+        db.execute(f"PRAGMA ix.cache_size = {_CACHE_KIB}")
+        try:
+            rows = db.execute("SELECT path, digest FROM ix.decks").fetchall()
+        except sqlite3.Error:  # not a cache this drill can read: do without it
+            db.execute("DETACH DATABASE ix")
+            return set()
+        return {path for path, digest in rows if (path, digest) in wanted}
+
+    def _copy_keys(self, db: sqlite3.Connection, cached: set[str]) -> None:
+        db.execute(
+            "CREATE TEMP TABLE keys (key TEXT NOT NULL, path TEXT NOT NULL, deck_id TEXT,"
+            " note TEXT, position INTEGER, multi INTEGER, tags TEXT, generator TEXT,"
+            " PRIMARY KEY (key, path))"
+        )
+        for entry in self.chosen:
+            if entry.path in cached:
+                db.execute(
+                    "INSERT INTO temp.keys SELECT * FROM ix.study_keys WHERE path = ?",
+                    (entry.path,),
+                )
+            elif entry.deck is not None:
+                rows = index_rows(entry.path, entry.deck)
+                db.executemany("INSERT INTO temp.keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def detach(self, db: sqlite3.Connection) -> None:
+        db.execute("DROP VIEW IF EXISTS temp.selected")
+        for table in ("chosen", "keys", "wanted_tags"):
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+        if any(row[1] == "ix" for row in db.execute("PRAGMA database_list")):
+            db.execute("DETACH DATABASE ix")
+
+    def cards(self, keys: Iterable[str]) -> dict[str, Card]:
+        wanted = set(keys)
+        found: dict[str, Card] = {}
+        for entry in self.chosen:
+            if entry.deck:
+                found.update(
+                    (card.key, card)
+                    for card in scheduled_cards(entry.deck.cards)
+                    if card.key in wanted
+                )
+        rest = sorted(wanted - found.keys())
+        paths = {entry.path for entry in self.chosen if entry.deck is None}
+        if rest and paths:
+            with self._reader() as db:
+                for start in range(0, len(rest), _MAX_PARAMS):
+                    chunk = rest[start : start + _MAX_PARAMS]
+                    rows = db.execute(
+                        "SELECT c.path, c.key, k.deck_id, c.card FROM study_cards c"
+                        " JOIN study_keys k ON k.key = c.key AND k.path = c.path"
+                        f" WHERE c.key IN ({', '.join('?' * len(chunk))})",
+                        chunk,
+                    )
+                    for path, key, deck_id, fields in rows:
+                        if path in paths:
+                            written = card_from_fields(deck_id, json.loads(fields))
+                            found.update((c.key, c) for c in scheduled(written) if c.key == key)
+        return found
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _chosen_rows(self) -> list[tuple]:
+        unlisted = [e.id for e in self.chosen if not self.curriculum.place(e.id).listed]
+        rows = []
+        for entry in self.chosen:
+            place = self.curriculum.place(entry.id)
+            position = place.position + (0 if place.listed else unlisted.index(entry.id))
+            rows.append((entry.path, place.stage, position, max(1, entry.size)))
+        return rows
+
+    def _reader(self) -> _Reader:
+        return _Reader(self.cache_file)
+
+
+class _Reader:
+    """A read-only connection to the cache file, closed on exit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as error:
+            raise _unreadable(self.path, error) from None
+        return self.db
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.db.close()
+        if isinstance(error, sqlite3.Error):  # gone or damaged since the decks were read
+            raise _unreadable(self.path, error) from None
+
+
+def _unreadable(path: Path, error: sqlite3.Error) -> DeckError:
+    return DeckError(
+        f"the deck cache cannot be read now ({error}); run the command again", str(path)
+    )
+
+
+def _view(keys: str, tagged: bool) -> str:
+    """The SELECT of the view `selected` (see drill.review.due) over the key table `keys`.
+    Without tags, a card's place in its deck's teaching order is its position over the
+    deck's size; with tags, over the cards of its deck that have one of them."""
+    columns = "k.key, k.deck_id, k.note, k.multi, k.generator, c.stage, c.deckpos"
+    joined = f"temp.chosen c JOIN {keys} k ON k.path = c.path"
+    if not tagged:
+        return f"SELECT {columns}, k.position * 1.0 / c.size AS frac FROM {joined}"
+    return (
+        f"SELECT {columns}, (row_number() OVER w - 1) * 1.0"
+        " / count(*) OVER (PARTITION BY k.path) AS frac"
+        f" FROM {joined} WHERE EXISTS (SELECT 1 FROM json_each(k.tags) j"
+        " WHERE j.value IN (SELECT tag FROM temp.wanted_tags))"
+        " WINDOW w AS (PARTITION BY k.path ORDER BY k.position)"
+    )
+
+
+def load_index(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> StudyIndex:
+    """The study index of every deck from every source (drill.decks.loader.load_collection
+    reads the same files): decks the cache holds by header, the others parsed."""
+    index = StudyIndex(cache_path(), load_curriculum())
+    with DeckCache() as cache:
+        collection = load_sources(default_sources(extra), max_bytes, cache, index=index)
+    index.errors = collection.errors
+    return index

@@ -1,0 +1,351 @@
+"""What is due, counted and queued in SQL over card state and the selected cards' keys.
+
+`drill due`, a study session's queue and its closing counts all come from here, so they
+cannot disagree. The cards are not read one by one: a `KeySource` puts their keys where
+SQLite can join them with `card_state` (a TEMP view named `selected`), and only the cards
+that are due come back as values. With the deck cache's key index attached (see
+drill.decks.index) a command on 100,000 cards reads what is due, not every card; a plain
+list of cards (`CardList`: tests, custom study, a date's selection) goes through a TEMP
+table and the same queries.
+
+The view `selected` has one row per scheduled card: `key`, `deck_id`, `note` (the
+written card's key, shared by siblings), `multi` (true when that note schedules several
+cards), `generator` (a compute card's) and its teaching rank (`stage`, `frac`,
+`deckpos`: new cards come in that order, drill.decks.curriculum).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from drill.home.config import Config
+from drill.model import Card, CardState, CardType
+from drill.review.queue import DueCounts, Tomorrow, day_end, day_start, learning_horizon
+from drill.review.siblings import bury_siblings
+from drill.review.store import _CARD_COLUMNS, CardRecord, Store, _card_from_row, to_ms
+
+_NEW, _LEARNING, _REVIEW, _RELEARNING = (int(state) for state in CardState)
+
+
+class KeySource(Protocol):
+    """Where a session's or a count's cards come from (see the module's docstring)."""
+
+    def attach(self, db: sqlite3.Connection) -> None:
+        """Create TEMP VIEW `selected` on `db` (the store's connection)."""
+
+    def detach(self, db: sqlite3.Connection) -> None:
+        """Drop what attach made; `db` is as it was."""
+
+    def cards(self, keys: Iterable[str]) -> dict[str, Card]:
+        """The cards of these keys (scheduled cards: a cloze deletion, a reverse)."""
+
+    def deck_ids(self) -> list[str]:
+        """Every deck with a card in the selection, in order."""
+
+
+class CardList:
+    """A KeySource over cards already in memory, in the order given (their teaching order)."""
+
+    def __init__(self, cards: Sequence[Card]) -> None:
+        self.by_key = {card.key: card for card in cards}
+
+    def attach(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "CREATE TEMP TABLE listed (key TEXT PRIMARY KEY, deck_id TEXT, note TEXT,"
+            " multi INTEGER, generator TEXT, stage INTEGER, deckpos INTEGER, frac REAL)"
+        )
+        notes = Counter(card.note_key for card in self.by_key.values())
+        db.executemany(
+            "INSERT OR IGNORE INTO temp.listed VALUES (?, ?, ?, ?, ?, 0, 0, ?)",
+            (
+                (
+                    card.key,
+                    card.deck_id,
+                    card.note_key,
+                    notes[card.note_key] > 1,
+                    _generator(card),
+                    i,
+                )
+                for i, card in enumerate(self.by_key.values())
+            ),
+        )
+        db.execute("CREATE TEMP VIEW selected AS SELECT * FROM temp.listed")
+
+    def detach(self, db: sqlite3.Connection) -> None:
+        db.execute("DROP VIEW IF EXISTS temp.selected")
+        db.execute("DROP TABLE IF EXISTS temp.listed")
+
+    def cards(self, keys: Iterable[str]) -> dict[str, Card]:
+        return {key: self.by_key[key] for key in keys if key in self.by_key}
+
+    def deck_ids(self) -> list[str]:
+        return list(dict.fromkeys(card.deck_id for card in self.by_key.values()))
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A deck's counts before the daily limits, today's buried siblings left out (except
+    in `tomorrow` and `tomorrow_new`, which count every card)."""
+
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+    later_today: int = 0
+    next_due: int | None = None  # ms
+    tomorrow: int = 0  # review and learning cards due by the end of the next study day
+    tomorrow_new: int = 0
+
+    def __add__(self, other: Raw) -> Raw:
+        dues = [due for due in (self.next_due, other.next_due) if due is not None]
+        return Raw(
+            self.new + other.new,
+            self.learning + other.learning,
+            self.review + other.review,
+            self.later_today + other.later_today,
+            min(dues, default=None),
+            self.tomorrow + other.tomorrow,
+            self.tomorrow_new + other.tomorrow_new,
+        )
+
+
+class Moments(NamedTuple):
+    now: int
+    horizon: int  # learning cards due by then count as due now
+    end: int  # the end of the study day
+    until: int  # the end of the next one
+
+
+def moments(now: datetime, config: Config) -> Moments:
+    end = day_end(now, config.rollover_hour)
+    until = day_end(end, config.rollover_hour)
+    return Moments(to_ms(now), to_ms(learning_horizon(now, config)), to_ms(end), to_ms(until))
+
+
+# Card states: new 0, learning 1, review 2, relearning 3 (CardState). A card with no row,
+# or new, or without a due date, is new; a suspended card counts nowhere. New cards are
+# counted by joining every selected key with its state (the one pass over the selection);
+# the others from the state table's (state, due) index: what is due, not what exists.
+# {deck} and {group}: per deck ("k.deck_id", "GROUP BY k.deck_id"), or in all ("''", ""):
+# a session's summary needs only the total, and grouping 100,000 rows has a cost.
+_NEW = """
+SELECT {deck}, count(*) FILTER (WHERE b.key IS NULL), count(*)
+FROM temp.selected k
+LEFT JOIN card_state s ON s.key = k.key
+LEFT JOIN temp.buried b ON b.key = k.key
+WHERE s.key IS NULL OR (NOT s.suspended AND (s.state = 0 OR s.due IS NULL))
+{group}
+"""
+
+_SCHEDULED = """
+SELECT {deck},
+  count(*) FILTER (WHERE b.key IS NULL AND s.state IN (1, 3) AND s.due <= :horizon),
+  count(*) FILTER (WHERE b.key IS NULL AND s.state = 2 AND s.due < :end),
+  count(*) FILTER (WHERE s.state IN (1, 3) AND s.due > :horizon AND s.due < :end),
+  min(s.due) FILTER (WHERE s.state IN (1, 3) AND s.due > :horizon),
+  count(*) FILTER (WHERE s.state = 2 OR (s.due >= :end AND s.due < :until))
+FROM card_state s
+JOIN temp.selected k ON k.key = s.key
+LEFT JOIN temp.buried b ON b.key = s.key
+WHERE NOT s.suspended AND ((s.state = 2 AND s.due < :until) OR s.state IN (1, 3))
+{group}
+"""
+
+# The review card due first after today: the next card due, when nothing else is sooner.
+_NEXT_REVIEW = """
+SELECT s.due FROM card_state s JOIN temp.selected k ON k.key = s.key
+WHERE s.state = 2 AND NOT s.suspended AND s.due >= :end
+ORDER BY s.due LIMIT 1
+"""
+
+# The cards of notes scheduled as several (cloze deletions, a card and its reverse), in
+# teaching order: the only ones a sibling can bury.
+_SIBLINGS = f"""
+SELECT k.key, k.note, {", ".join(f"s.{column.strip()}" for column in _CARD_COLUMNS.split(","))}
+FROM temp.selected k LEFT JOIN card_state s ON s.key = k.key
+WHERE k.multi
+ORDER BY k.stage, k.frac, k.deckpos
+"""
+
+_DUE_REVIEWS = """
+SELECT k.key FROM card_state s JOIN temp.selected k ON k.key = s.key
+WHERE s.state = 2 AND NOT s.suspended AND s.due < :end
+  AND k.key NOT IN (SELECT key FROM temp.buried)
+ORDER BY s.due, k.stage, k.frac, k.deckpos
+LIMIT :limit
+"""
+
+_NEW_CARDS = """
+SELECT k.key FROM temp.selected k LEFT JOIN card_state s ON s.key = k.key
+WHERE (s.key IS NULL OR (s.state = 0 AND NOT s.suspended))
+  AND k.key NOT IN (SELECT key FROM temp.buried)
+ORDER BY k.stage, k.frac, k.deckpos
+LIMIT :limit
+"""
+
+_LEARNING_CARDS = """
+SELECT k.key FROM card_state s JOIN temp.selected k ON k.key = s.key
+WHERE s.state IN (1, 3) AND NOT s.suspended
+"""
+
+
+class _Sibling(NamedTuple):
+    key: str
+    note_key: str
+
+
+class DueQuery:
+    """Counts and queues over `source`'s cards, read in one snapshot of the store."""
+
+    def __init__(self, store: Store, source: KeySource, now: datetime, config: Config) -> None:
+        self.store, self.source, self.config = store, source, config
+        self.at = moments(now, config)
+        self.now = now
+
+    def __enter__(self) -> DueQuery:
+        db = self.store.db
+        # Counting reads the state table and its due index whole on a large collection:
+        # more than SQLite's default 2 MiB page cache (negative: KiB).
+        db.execute("PRAGMA main.cache_size = -16384")
+        self.source.attach(db)  # before BEGIN: SQLite attaches no database in a transaction
+        try:
+            db.execute("BEGIN")  # one snapshot for every read below
+            db.execute("CREATE TEMP TABLE buried (key TEXT PRIMARY KEY)")
+            start = day_start(self.now, self.config.rollover_hour)
+            self.done_today = self.store.counts_since(start)
+            reviewed = self.store.keys_reviewed_since(start)
+            db.executemany(
+                "INSERT INTO temp.buried VALUES (?)", ((k,) for k in self._buried(reviewed))
+            )
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        db = self.store.db
+        try:
+            if db.in_transaction:
+                db.execute("COMMIT")
+        finally:
+            db.execute("DROP TABLE IF EXISTS temp.buried")
+            self.source.detach(db)
+
+    def _buried(self, reviewed_today: set[str]) -> list[str]:
+        rows = self.store.db.execute(_SIBLINGS).fetchall()
+        cards = [_Sibling(row[0], row[1]) for row in rows]
+        records = {row[0]: _card_from_row(row[2:]) for row in rows if row[2] is not None}
+        end = datetime.fromtimestamp(self.at.end / 1000, self.now.tzinfo)
+        shown = {card.key for card in bury_siblings(cards, records, reviewed_today, end)}
+        return [card.key for card in cards if card.key not in shown]
+
+    # -- counts ------------------------------------------------------------------------
+
+    def raw_by_deck(self, group: bool = True) -> dict[str, Raw]:
+        """Each deck's counts before the limits (without `group`, one row for them all,
+        under ""). A deck's `next_due` is its learning cards' only; the total adds the
+        first review due after today (raw_total)."""
+        db, at = self.store.db, self.at._asdict()
+        parts = (
+            {"deck": "k.deck_id", "group": "GROUP BY k.deck_id"}
+            if group
+            else {"deck": "''", "group": ""}
+        )
+        new = {
+            deck_id: (today, every) for deck_id, today, every in db.execute(_NEW.format(**parts))
+        }
+        scheduled = {row[0]: row[1:] for row in db.execute(_SCHEDULED.format(**parts), at)}
+        raw = {}
+        for deck_id in (
+            self.source.deck_ids() if group else [""]
+        ):  # every deck, even one with nothing due
+            today, every = new.get(deck_id, (0, 0))
+            learning, review, later, next_due, tomorrow = scheduled.get(deck_id, (0, 0, 0, None, 0))
+            raw[deck_id] = Raw(today, learning, review, later, next_due, tomorrow, every)
+        return raw
+
+    def raw_total(self, by_deck: dict[str, Raw]) -> Raw:
+        total = sum(by_deck.values(), Raw())
+        row = self.store.db.execute(_NEXT_REVIEW, {"end": self.at.end}).fetchone()
+        return total + Raw(next_due=row[0]) if row else total
+
+    def counts(self) -> tuple[dict[str, DueCounts], DueCounts, Tomorrow]:
+        """Each deck's due counts, the total, and tomorrow's (what `drill due` shows)."""
+        raw = self.raw_by_deck()
+        total_raw = self.raw_total(raw)
+        rows = {deck_id: self.limited(counts) for deck_id, counts in raw.items()}
+        total = self.limited(total_raw)
+        return rows, total, self.tomorrow(total_raw, total)
+
+    def total(self) -> DueCounts:
+        """The total of counts() alone (a session's summary)."""
+        return self.limited(self.raw_total(self.raw_by_deck(group=False)))
+
+    def limited(self, raw: Raw) -> DueCounts:
+        """Counts within what is left of the day's limits; cards a limit holds back come
+        the next study day, which makes that the next due time at the latest."""
+        config, done = self.config, self.done_today
+        new_left = max(0, config.new_per_day - done[0])
+        reviews_left = max(0, config.reviews_per_day - done[1])
+        next_due = _moment(raw.next_due, self.now)
+        held_new = config.new_per_day > 0 and raw.new > new_left
+        held_reviews = config.reviews_per_day > 0 and raw.review > reviews_left
+        if held_new or held_reviews:
+            end = _moment(self.at.end, self.now)
+            next_due = end if next_due is None else min(next_due, end)
+        return DueCounts(
+            new=min(raw.new, new_left),
+            learning=raw.learning,
+            review=min(raw.review, reviews_left),
+            later_today=raw.later_today,
+            next_due=next_due,
+            new_waiting=max(0, raw.new - new_left) if config.new_per_day > 0 else 0,
+        )
+
+    def tomorrow(self, raw: Raw, today: DueCounts) -> Tomorrow:
+        """The next study day's cards, if today's due cards are all done today."""
+        reviews = min(raw.tomorrow - today.review, self.config.reviews_per_day)
+        new = min(raw.tomorrow_new - today.new, self.config.new_per_day)
+        return Tomorrow(reviews=max(0, reviews), new=max(0, new))
+
+    # -- the queue ---------------------------------------------------------------------
+
+    def queue_keys(self, new_limit: int | None = None) -> tuple[list[str], list[str]]:
+        """(due reviews, most overdue first, then new cards in teaching order), within the
+        day's limits; `new_limit` overrides what is left of the new-card allowance."""
+        config, done, db = self.config, self.done_today, self.store.db
+        reviews_left = max(0, config.reviews_per_day - done[1])
+        allowance = max(0, config.new_per_day - done[0]) if new_limit is None else new_limit
+        params = {"end": self.at.end, "limit": reviews_left}
+        reviews = [row[0] for row in db.execute(_DUE_REVIEWS, params)]
+        new = [row[0] for row in db.execute(_NEW_CARDS, {"limit": max(0, allowance)})]
+        return reviews, new
+
+    def learning_keys(self) -> list[str]:
+        return [row[0] for row in self.store.db.execute(_LEARNING_CARDS)]
+
+
+def _generator(card: Card) -> str | None:
+    return card.generator if card.type is CardType.COMPUTE else None
+
+
+def _moment(ms: int | None, like: datetime) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, like.tzinfo)
+
+
+def records_of(store: Store, keys: Iterable[str]) -> dict[str, CardRecord]:
+    """The stored records of `keys` (cards never reviewed nor suspended have none)."""
+    keys = list(keys)
+    found: dict[str, CardRecord] = {}
+    for start in range(0, len(keys), 500):  # within SQLite's limit on parameters
+        chunk = keys[start : start + 500]
+        rows = store.db.execute(
+            f"SELECT {_CARD_COLUMNS} FROM card_state WHERE key IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        found.update((row[0], _card_from_row(row)) for row in rows)
+    return found

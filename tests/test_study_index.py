@@ -1,0 +1,285 @@
+"""`drill due` and `drill study` count and queue in SQL over the study index
+(drill.decks.index, drill.review.due). Checked against a plain Python count written from
+the rules (new, learning within the learn-ahead, reviews due today, buried siblings, the
+day's limits, tomorrow), over random collections and schedules, with decks read from the
+cache's index (attached), parsed this time (TEMP table) or given as a list of cards."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from drill.decks.curriculum import load_curriculum
+from drill.decks.index import load_index
+from drill.decks.loader import load_collection
+from drill.decks.selection import select_study_cards
+from drill.home.config import Config
+from drill.model import CardState, Rating
+from drill.review import stats
+from drill.review.due import CardList, DueQuery
+from drill.review.queue import day_end, day_start, interleave, learning_horizon
+from drill.review.session import Session
+from drill.review.siblings import bury_siblings
+from drill.review.store import CardRecord, Review, Store
+
+NOW = datetime(2026, 5, 4, 15, 30, tzinfo=UTC)
+TAGS = ("alpha", "beta", "gamma")
+
+
+def _deck_yaml(rng: random.Random, number: int) -> str:
+    lines = [f"id: deck{number}", f"title: Deck {number}"]
+    if rng.random() < 0.3:
+        lines.append(f"tags: [{rng.choice(TAGS)}]")
+    lines.append("cards:")
+    for i in range(rng.randint(3, 25)):
+        tags = rng.sample(TAGS, rng.randint(0, 2))
+        tag_text = f", tags: [{', '.join(tags)}]" if tags else ""
+        kind = rng.random()
+        if kind < 0.15:
+            deletions = " ".join(f"{{{{c{n}::word{n}}}}}" for n in range(1, rng.randint(2, 4)))
+            lines.append(f"  - {{id: z{i}, type: cloze, text: 'Cloze {deletions}.'{tag_text}}}")
+        elif kind < 0.3:
+            lines.append(f"  - {{id: r{i}, q: Q{i}?, a: A{i}., reverse: true{tag_text}}}")
+        else:
+            lines.append(f"  - {{id: c{i}, q: Q{i}?, a: A{i}.{tag_text}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _random_home(rng: random.Random, folder) -> None:
+    folder.mkdir(exist_ok=True)
+    for number in range(rng.randint(1, 4)):
+        (folder / f"deck{number}.yaml").write_text(_deck_yaml(rng, number), encoding="utf-8")
+
+
+def _random_states(rng: random.Random, store: Store, keys: list[str]) -> None:
+    """Random card states, and some of today's reviews (limits, buried siblings)."""
+    records = []
+    for key in keys:
+        roll = rng.random()
+        if roll < 0.3:
+            continue  # never seen: no record
+        state = rng.choice(list(CardState))
+        # Around now (the learn-ahead limit, later today) or over a week.
+        spread = 60 if rng.random() < 0.4 else 4 * 1440
+        due = NOW + timedelta(minutes=rng.randint(-spread, spread))
+        if rng.random() < 0.1:
+            due = None if state is CardState.NEW else due
+        records.append(
+            CardRecord(
+                key,
+                state,
+                stability=2.0,
+                difficulty=5.0,
+                due=due if state is not CardState.NEW else None,
+                last_review=NOW - timedelta(days=3),
+                reps=1,
+                suspended=rng.random() < 0.1,
+            )
+        )
+    store.replace_states(records)
+    reviews = []
+    for key in rng.sample(keys, min(len(keys), rng.randint(0, 6))):
+        before = rng.choice((CardState.NEW, CardState.REVIEW))
+        at = NOW - timedelta(minutes=rng.randint(1, 60))
+        review = Review(key, at, Rating.GOOD, before, CardState.REVIEW, at + timedelta(days=2))
+        after = store.card(key) or CardRecord(key)
+        reviews.append((review, after))
+    store.record_many(reviews)
+
+
+def _expected(cards, store: Store, config: Config):
+    """Today's totals and tomorrow's, and the queue, counted card by card in Python."""
+    records = store.cards()
+    start, end = day_start(NOW, config.rollover_hour), day_end(NOW, config.rollover_hour)
+    until = day_end(end, config.rollover_hour)
+    horizon = learning_horizon(NOW, config)
+    reviewed = store.keys_reviewed_since(start)
+    done = store.counts_since(start)
+    shown = bury_siblings(cards, records, reviewed, end)
+    new = learning = review = later = 0
+    for card in shown:
+        r = records.get(card.key)
+        if r is not None and r.suspended:
+            continue
+        if r is None or r.state is CardState.NEW or r.due is None:
+            new += 1
+        elif r.state is CardState.REVIEW:
+            review += r.due < end
+        elif r.due <= horizon:
+            learning += 1
+        elif r.due < end:
+            later += 1
+    tomorrow_due = tomorrow_new = 0
+    for card in cards:
+        r = records.get(card.key)
+        if r is not None and r.suspended:
+            continue
+        if r is None or r.state is CardState.NEW or r.due is None:
+            tomorrow_new += 1
+        elif r.state is CardState.REVIEW:
+            tomorrow_due += r.due < until
+        else:
+            tomorrow_due += end <= r.due < until
+    new_left = max(0, config.new_per_day - done[0])
+    reviews_left = max(0, config.reviews_per_day - done[1])
+    today = (min(new, new_left), learning, min(review, reviews_left), later)
+    tomorrow = (
+        max(0, min(tomorrow_due - today[2], config.reviews_per_day)),
+        max(0, min(tomorrow_new - today[0], config.new_per_day)),
+    )
+    due_reviews = sorted(
+        (
+            (records[c.key].due, i, c.key)
+            for i, c in enumerate(shown)
+            if c.key in records
+            and not records[c.key].suspended
+            and records[c.key].state is CardState.REVIEW
+            and records[c.key].due < end
+        ),
+    )
+    new_keys = [
+        c.key
+        for c in shown
+        if c.key not in records
+        or (records[c.key].state is CardState.NEW and not records[c.key].suspended)
+    ]
+    queue = interleave([k for *_, k in due_reviews[:reviews_left]], new_keys[:new_left])
+    return today, tomorrow, queue
+
+
+def _counts(store: Store, source, config: Config):
+    with DueQuery(store, source, NOW, config) as query:
+        rows, total, tomorrow = query.counts()
+    today = (total.new, total.learning, total.review, total.later_today)
+    return today, (tomorrow.reviews, tomorrow.new), rows
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_index_counts_and_queues_as_the_cards_say(seed, tmp_path, monkeypatch):
+    rng = random.Random(seed)
+    folder = tmp_path / "decks"
+    _random_home(rng, folder)
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    monkeypatch.setattr(
+        "drill.decks.index.load_curriculum", lambda: load_curriculum(tmp_path / "none")
+    )
+    config = Config(new_per_day=rng.randint(0, 12), reviews_per_day=rng.randint(1, 15))
+    collection = load_collection()
+    user_decks = [deck.id for deck in collection.decks if deck.id.startswith("deck")]
+    chosen = rng.sample(user_decks, rng.randint(1, len(user_decks)))
+    tags = rng.sample(TAGS, 1) if rng.random() < 0.4 else []
+    try:
+        cards = select_study_cards(collection, chosen, tags)
+    except Exception:  # no card has the tag in these decks: the index must say so too
+        with pytest.raises(Exception, match="tag"):
+            load_index().select(chosen, tags)
+        return
+    cards = load_curriculum(tmp_path / "none").teaching_order(cards)
+    with Store.open() as store:
+        _random_states(rng, store, [card.key for card in cards])
+        want_today, want_tomorrow, want_queue = _expected(cards, store, config)
+        for attempt in ("parsed", "cached"):
+            index = load_index()
+            cached = [entry for entry in index.entries if entry.deck is None]
+            assert bool(cached) == (attempt == "cached")
+            index.select(chosen, tags)
+            today, tomorrow, rows = _counts(store, index, config)
+            assert (today, tomorrow) == (want_today, want_tomorrow), attempt
+            assert set(rows) == {card.deck_id for card in cards}
+            session = Session(store, index, config, clock=lambda: NOW)
+            assert [card.key for card in session.queue] == want_queue, attempt
+            assert all(
+                session.cards[key] == card
+                for key, card in ((c.key, c) for c in cards)
+                if key in session.cards
+            )
+        assert _counts(store, CardList(cards), config)[:2] == (want_today, want_tomorrow)
+        # drill stats reads the same index: the figures of the cards as values, the same.
+        assert stats.collect(store, index, NOW, 4, chosen) == stats.collect(
+            store, cards, NOW, 4, chosen
+        )
+
+
+def test_an_edited_deck_is_counted_as_it_is_now(tmp_path, monkeypatch):
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    deck = folder / "d.yaml"
+    one = "id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n"
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+
+    def new_today() -> tuple[int, bool]:
+        index = load_index()
+        index.select(["d"])
+        with Store.open() as store, DueQuery(store, index, NOW, Config()) as query:
+            raw = query.raw_by_deck()["d"]
+        return raw.tomorrow_new, index.entries[-1].deck is None
+
+    deck.write_text(one, encoding="utf-8")
+    Store.open().close()  # a home in use: drill keeps a deck cache only there
+    assert new_today() == (1, False)  # parsed, then kept by the cache
+    assert new_today() == (1, True)  # read from the cache's index
+    deck.write_text(one + "  - {id: b, q: B?, a: B., reverse: true}\n", encoding="utf-8")
+    assert new_today() == (3, False)  # a card and its reverse more, read again
+    assert new_today() == (3, True)
+
+
+def test_a_settled_deck_is_not_read_and_a_fresh_edit_is(tmp_path, monkeypatch):
+    """A deck file last changed well before the cache read it is known by its size and
+    modification time alone; one changed as it was read is checksummed each time, so an
+    edit that keeps both is still seen."""
+    import os
+
+    from drill.decks import loader
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    deck = folder / "d.yaml"
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    Store.open().close()
+    reads = []
+    real = loader.stamp_file
+    monkeypatch.setattr(
+        loader, "stamp_file", lambda file, limit: reads.append(file) or real(file, limit)
+    )
+
+    def tomorrow_new() -> int:
+        index = load_index()
+        index.select(["d"])
+        with Store.open() as store, DueQuery(store, index, NOW, Config()) as query:
+            return query.raw_by_deck()["d"].tomorrow_new
+
+    deck.write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n", encoding="utf-8")
+    assert tomorrow_new() == 1
+    before = deck.stat()
+    deck.write_text("id: d\ntitle: D\ncards:\n  - {id: b, q: B?, a: B.}\n", encoding="utf-8")
+    os.utime(deck, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    reads.clear()
+    assert tomorrow_new() == 1 and reads == [deck]  # read again: changed as it was read
+    index = load_index()
+    index.select(["d"])
+    assert index.chosen[0].deck is None  # cached as it is now: the new card, not the old
+    assert list(index.cards(["d/a", "d/b"])) == ["d/b"]
+
+    hour_ago = before.st_mtime_ns - 3600 * 10**9
+    os.utime(deck, ns=(hour_ago, hour_ago))
+    load_index()  # the new mtime: read, checksummed and kept again
+    reads.clear()
+    assert tomorrow_new() == 1 and reads == []  # settled: not read at all
+
+
+def test_a_cache_damaged_after_the_decks_were_read_is_one_error(tmp_path, monkeypatch):
+    from drill.errors import DeckError
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "d.yaml").write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    Store.open().close()
+    load_index()  # parsed, then kept in the cache
+    index = load_index()
+    index.select(["d"])
+    index.cache_file.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(DeckError, match="deck cache cannot be read now"):
+        index.cards(["d/a"])
