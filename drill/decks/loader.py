@@ -7,7 +7,7 @@ Validation itself lives in deck_check (the rules) and deck_yaml (safe, bounded Y
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -35,7 +35,6 @@ __all__ = [
     "load_collection",
     "load_deck",
     "load_sources",
-    "only_renamed",
 ]
 
 
@@ -276,12 +275,6 @@ def load_sources(
             if index is not None:
                 index.add_parsed(deck, stamp)
     return collection
-
-
-def only_renamed(deck: Deck) -> Deck:
-    """The deck with only its renamed cards (`was:`): all Collection.renames needs, a
-    sliver of a large collection (`drill log export` holds no more)."""
-    return replace(deck, cards=tuple(card for card in deck.cards if card.was))
 
 
 def _stamp(

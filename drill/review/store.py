@@ -497,27 +497,59 @@ class Store:
             yield _review_from_row(row)
 
     def log_text(
-        self, columns: Sequence[str], include_undone: bool = False, chunk: int = 20_000
-    ) -> Iterator[list[tuple[str, str]]]:
-        """The review log in time order for a text export, `chunk` rows at a time: each row
-        the card key as logged, and the values of `columns` (integer columns of the log)
-        joined by commas, NULL written as nothing.
+        self, columns: Sequence[str], include_undone: bool = False, chunk: int = 5_000
+    ) -> Iterator[tuple[list[str], list[str]]]:
+        """The review log in time order for a text export, `chunk` rows at a time, as two
+        lists of one length: the card key of each row as logged, and its values of
+        `columns` (integer columns of the log) joined by commas, NULL written as nothing.
 
-        SQLite writes the text: over millions of reviews a Review per row, or even a Python
-        object per value, cost more than all the rest (benchmarks/README.md). Memory holds
-        one chunk, however long the history.
+        SQLite does the work of each row. A chunk is one aggregate over a range of the time
+        index, read in the index's order, that hands back two JSON arrays: the keys, and
+        the rows' values. A Python object per row, or a printf per row, cost more than the
+        rest (benchmarks/README.md). The ranges are found through the same index, all in
+        one read transaction: together they are one snapshot of the log. Memory holds one
+        chunk, however long the history.
         """
         unknown = [name for name in columns if name not in _LOG_INTEGER_COLUMNS]
         if unknown or not columns:
             raise ValueError(f"not integer columns of the review log: {unknown or columns}")
-        values = ", ".join(f"ifnull(r.{name}, '')" for name in columns)
-        text = f"printf('{','.join(['%s'] * len(columns))}', {values})"
-        kept = "" if include_undone else "WHERE r.id NOT IN (SELECT review_id FROM undone)"
-        cursor = self.db.execute(
-            f"SELECT r.key, {text} FROM review_log r {kept} ORDER BY r.reviewed_at, r.id"
-        )
-        while rows := cursor.fetchmany(chunk):
-            yield rows
+        if chunk < 1:
+            raise ValueError(f"a chunk holds at least one row, not {chunk}")
+        # A range runs from just after (at, id) to (end_at, end_id), in index order.
+        after = "r.reviewed_at >= :at AND NOT (r.reviewed_at = :at AND r.id <= :id)"
+        until = "r.reviewed_at <= :end_at AND NOT (r.reviewed_at = :end_at AND r.id > :end_id)"
+        values = ", ".join(f"r.{name}" for name in columns)
+        began = not self.db.in_transaction
+        if began:
+            self.db.execute("BEGIN")
+        try:
+            kept = ""  # most logs hold no undone review: then no row needs the check
+            (any_undone,) = self.db.execute("SELECT EXISTS (SELECT 1 FROM undone)").fetchone()
+            if any_undone and not include_undone:
+                kept = " AND r.id NOT IN (SELECT review_id FROM undone)"
+            ends = (
+                f"SELECT r.reviewed_at, r.id FROM review_log r WHERE {after}{kept}"
+                " ORDER BY r.reviewed_at, r.id LIMIT 1 OFFSET :skip"
+            )
+            text = (
+                f"SELECT json_group_array(r.key), json_group_array(json_array({values}))"
+                f" FROM review_log r INDEXED BY review_log_time WHERE {after} AND {until}{kept}"
+            )
+            bounds = {"at": -(2**63), "id": -(2**63), "skip": chunk - 1}
+            while True:
+                end = self.db.execute(ends, bounds).fetchone()  # None: the last chunk
+                bounds["end_at"], bounds["end_id"] = end or (2**63 - 1, 2**63 - 1)
+                keys, rows = self.db.execute(text, bounds).fetchone()
+                if keys != "[]":
+                    # Integers and nulls only: '[[1,2],[3,null]]' holds the rows '1,2' and '3,'.
+                    lines = rows[2:-2].replace("null", "").split("],[")
+                    yield json.loads(keys), lines
+                if end is None:
+                    return
+                bounds["at"], bounds["id"] = end
+        finally:
+            if began:
+                self.db.execute("COMMIT")
 
     def counts_since(self, since: datetime) -> tuple[int, int]:
         """(new cards introduced, review cards reviewed) since a moment; for daily limits."""
