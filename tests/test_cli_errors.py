@@ -7,6 +7,7 @@ once; BAD_ARGUMENTS must name at least one bad call for each (a test fails until
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -56,10 +57,18 @@ DECK = (
 )
 
 
+@pytest.fixture(scope="module")
+def new_database(tmp_path_factory) -> Path:
+    """A new, empty database, made once: each test gets a copy (making one costs fsyncs)."""
+    path = tmp_path_factory.mktemp("new") / "drill.db"
+    Store(path).close()
+    return path
+
+
 @pytest.fixture
-def files(tmp_path, monkeypatch, drill_home) -> Path:
+def files(tmp_path, monkeypatch, drill_home, new_database) -> Path:
     """A database, a deck folder named by DRILL_DECKS, a CSV to import, a file that is nothing."""
-    Store(drill_home / "drill.db").close()
+    shutil.copyfile(new_database, drill_home / "drill.db")
     decks = tmp_path / "decks"
     decks.mkdir()
     (decks / "cli.yaml").write_text(DECK, encoding="utf-8")
@@ -73,8 +82,7 @@ def files(tmp_path, monkeypatch, drill_home) -> Path:
     (tmp_path / "exists.out").write_text("already here\n", encoding="utf-8")
     softmax = "import numpy as np\ndef softmax(z):\n    e = np.exp(z - z.max(-1, keepdims=True))\n"
     (tmp_path / "softmax.py").write_text(softmax + "    return e / e.sum(-1, keepdims=True)\n")
-    good = tmp_path / "good.db"
-    Store(good).close()
+    shutil.copyfile(new_database, tmp_path / "good.db")
     return tmp_path
 
 

@@ -278,10 +278,11 @@ def test_an_empty_line_skips_to_the_reference_and_proposes_again(drill_home):
 
 
 @pytest.mark.usefixtures("deck")
-def test_a_wrong_path_is_asked_again_and_u_s_q_work(files):
+def test_a_wrong_path_is_asked_again_and_u_s_q_work(files, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # the path whole on one line, however deep its folder
     script = f"{files / 'missing.py'}\ns\n"
     result = run("study", "practice", "--new", "1", input=script)
-    said = " ".join(result.output.split())  # a long path wraps
+    said = " ".join(result.output.split())
     assert f"No file at {files / 'missing.py'}; type its path again." in said
     assert "Suspended practice/softmax." in result.output
     with Store.open() as store:

@@ -205,12 +205,15 @@ def test_an_oversized_deck_bypasses_the_cache(deck_dir, tmp_path):
     assert "above the 100 bytes limit" in str(collection.errors[0])
 
 
-def test_load_collection_uses_the_cache_once_drill_keeps_a_database(drill_home, parses):
+def test_load_collection_uses_the_cache_once_drill_keeps_a_database(
+    drill_home, parses, checkout_decks
+):
     load_collection()
     assert not cache_path().exists()  # a home drill has not used is left untouched
     Store(get_paths().database).close()
     first = load_collection()
     count = len(parses)
+    assert count  # built-in decks parsed, not read from a shipped table
     assert load_collection().decks == first.decks
     assert len(parses) == count  # the built-in decks came from the cache
     assert cache_path().exists()

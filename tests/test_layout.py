@@ -100,15 +100,16 @@ def imports_of(path: Path) -> tuple[str, ...]:
     return tuple(found)
 
 
-def drill_modules() -> set[str]:
-    return {module_name(path) for path in modules()}
+@cache
+def drill_modules() -> frozenset[str]:
+    return frozenset(module_name(path) for path in modules())
 
 
 def test_every_module_belongs_to_a_known_part():
     assert sorted({part_of(name) for name in drill_modules()} - set(ALLOWED)) == []
 
 
-def forbidden(name: str, imported: tuple[str, ...], known: set[str]) -> list[str]:
+def forbidden(name: str, imported: tuple[str, ...], known: frozenset[str]) -> list[str]:
     """The modules of drill that module `name` imports but its part may not."""
     part = part_of(name)
     return sorted(

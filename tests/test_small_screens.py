@@ -72,13 +72,24 @@ class Tmux:
 
     def wait_for(self, text: str, *, scrollback: bool = False, joined: bool = False) -> list[str]:
         """The screen once a line shows `text` (with `joined`: the lines run together)."""
+        return self.wait_until(
+            lambda lines: any(text in line for line in (["".join(lines)] if joined else lines)),
+            f"{text!r} never appeared",
+            scrollback=scrollback,
+        )
+
+    def wait_until(self, shown, failure: str, *, scrollback: bool = False) -> list[str]:
+        """The screen once `shown(lines)` holds and the drawing is done: a busy machine can
+        catch a frame half drawn, so the screen must read the same twice, 0.1 s apart."""
         deadline = time.monotonic() + WAIT_SECONDS
+        before = None
         while time.monotonic() < deadline:
             lines = self.scrollback() if scrollback else self.screen()
-            if any(text in line for line in (["".join(lines)] if joined else lines)):
+            if shown(lines) and lines == before:
                 return lines
+            before = lines
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared:\n" + "\n".join(self.screen()))
+        raise AssertionError(f"{failure}:\n" + "\n".join(self.screen()))
 
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", *keys)
@@ -145,14 +156,9 @@ def test_study_redraws_when_the_terminal_shrinks(terminal):
     wide = pane.wait_for("Enter: show answer")
     assert any(len(line) == 80 and line.endswith("╮") for line in wide)
     pane.resize(40, 15)
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        narrow = pane.screen()
-        if any(len(line) == 40 and line.endswith("╮") for line in narrow):
-            break
-        time.sleep(0.1)
-    else:
-        raise AssertionError("no redraw:\n" + "\n".join(pane.screen()))
+    narrow = pane.wait_until(
+        lambda lines: any(len(line) == 40 and line.endswith("╮") for line in lines), "no redraw"
+    )
     assert "Enter: show answer   u: undo" in narrow
 
 

@@ -321,7 +321,8 @@ def test_a_read_only_database_is_refused_before_the_first_card(drill_home, tmp_p
 
     def read_only(self, path):  # as a file without write permission behaves (tests run as root)
         opened(self, path)
-        self.db.execute("PRAGMA query_only = 1")
+        self.db.close()
+        self.db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
 
     monkeypatch.setattr(Store, "__init__", read_only)
     result = drill("study", "--decks", str(folder), input="\n3\n")
