@@ -89,17 +89,16 @@ def warn(message: str) -> None:
     print(f"Warning: {message}", file=sys.stderr)
 
 
-def load_decks(extra: list[Path] | None, config=None, keep=None):
+def load_decks(extra: list[Path] | None, config=None):
     """Every deck drill knows; a bad deck file is a one-line warning, never a stop.
 
-    Pass the command's `config` when it has one, so the config file is read once; `keep`
-    says what to keep of each deck (drill.decks.loader.load_sources).
+    Pass the command's `config` when it has one, so the config file is read once.
     """
     from drill.decks.loader import load_collection
     from drill.home.config import load_config
 
     config = config or load_config()
-    collection = load_collection(extra or (), max_bytes=config.max_deck_bytes, keep=keep)
+    collection = load_collection(extra or (), max_bytes=config.max_deck_bytes)
     for line in collection.warnings():
         warn(line)
     return collection

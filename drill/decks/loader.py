@@ -6,7 +6,7 @@ Validation itself lives in deck_check (the rules) and deck_yaml (safe, bounded Y
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -213,7 +213,6 @@ def load_sources(
     cache: DeckCache | None = None,
     check_params: bool = False,
     taken: Iterable[Deck] = (),
-    keep: Callable[[Deck], Deck] | None = None,
     index: DeckIndex | None = None,
 ) -> Collection:
     """Every deck in `sources` (files or folders); bad files and paths become errors.
@@ -225,8 +224,6 @@ def load_sources(
     entries were checked without it and would hide those errors.
     `taken`: decks already known (`drill lint FILE` passes the others drill reads), whose
     ids a deck in `sources` may not reuse unless it is the same file.
-    `keep`: what to keep of each deck (see only_renamed); the whole deck is let go as soon
-    as the next file is read, so a command needing little holds one deck at a time.
     `index` (with a `cache`): a deck whose cards are in the cache's study index is added to
     the index by its header only, not read, and left out of the collection; the decks that
     had to be read are added to it whole (drill.decks.index).
@@ -268,8 +265,6 @@ def load_sources(
             if deck.id in owners and not _same_file(owners[deck.id], deck):
                 collection.errors.append(_duplicate_deck(deck, owners[deck.id], checked.id_node))
                 continue
-            if keep is not None:
-                deck = keep(deck)
             owners[deck.id] = deck
             collection.decks.append(deck)
             if index is not None:
@@ -327,11 +322,10 @@ def _duplicate_deck(deck: Deck, first: Deck, id_node: Node | Position | None) ->
 def load_collection(
     extra: Sequence[Path] = (),
     max_bytes: int = MAX_DECK_BYTES,
-    keep: Callable[[Deck], Deck] | None = None,
 ) -> Collection:
     """Every deck from every source (see default_sources); a bad file never blocks the others.
-    `keep`: what to keep of each deck, as in load_sources."""
-    # Through the parse cache (drill.decks.cache): at each start-up, unchanged decks are
-    # read back instead of parsed, which keeps `drill due` fast on large collections.
+
+    Through the parse cache (drill.decks.cache): unchanged decks are read back, not parsed.
+    `drill due` and `drill study` read even less (drill.decks.index)."""
     with DeckCache() as cache:
-        return load_sources(default_sources(extra), max_bytes, cache, keep=keep)
+        return load_sources(default_sources(extra), max_bytes, cache)
