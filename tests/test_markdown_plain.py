@@ -78,3 +78,11 @@ def test_plain_answers_take_the_shortcut():
 def test_markdown_declines_the_shortcut():
     for text in ("**bold**", "1. a list", "- item", "a  \nb", "  indented", "x | y", "a\n\n\nb"):
         assert plain_paragraphs(text) is None, text
+
+
+def test_every_space_but_the_space_and_the_newline_declines_the_shortcut():
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace() and chr(c) not in " \n"]
+    assert len(spaces) > 20
+    for space in spaces:
+        assert plain_paragraphs(f"a{space}b") is None, hex(ord(space))
+    assert plain_paragraphs("a b\nc") == "<p>a b\nc</p>"

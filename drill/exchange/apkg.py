@@ -13,8 +13,9 @@ import itertools
 import sqlite3
 import time
 import zipfile
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from drill.exchange.anki_notes import note_fields, note_type_of, note_types
 from drill.exchange.entries import Entry
@@ -87,16 +88,38 @@ def render_apkg(entries: Iterable[Entry], *, timestamp: float | None = None) -> 
     import genanki
 
     models = note_types(genanki, _note_type(genanki), stable_id, CSS)
-    anki_decks: dict[str, Any] = {}
+    anki_decks: dict[str, _AnkiDeck] = {}
     count = 0
     for entry in entries:
         deck = anki_decks.get(entry.deck.id)
         if deck is None:
-            deck = anki_decks[entry.deck.id] = _anki_deck(genanki, entry.deck)
-        deck.add_note(_note(genanki, models, entry))
+            deck = anki_decks[entry.deck.id] = _AnkiDeck(_anki_deck(genanki, entry.deck))
+        deck.add(_note(genanki, models, entry))
         count += 1
-    package = genanki.Package(list(anki_decks.values()))
-    return _package_bytes(package, time.time() if timestamp is None else timestamp), count
+    stamp = time.time() if timestamp is None else timestamp
+    return _package_bytes(genanki, list(anki_decks.values()), stamp), count
+
+
+class _Note(NamedTuple):
+    """What genanki's Note writes: its note type, fields, tags and GUID."""
+
+    model: Any
+    fields: list[str]
+    tags: list[str]
+    guid: str
+
+
+@dataclass(frozen=True)
+class _AnkiDeck:
+    """A genanki Deck (its JSON in the collection) and its notes, written in bulk."""
+
+    deck: Any
+    notes: list[_Note] = field(default_factory=list)
+
+    def add(self, note: _Note) -> None:
+        # genanki records each note type a deck uses, in order of first use.
+        self.deck.add_model(note.model)
+        self.notes.append(note)
 
 
 def _note_type(genanki: Any) -> Any:
@@ -114,24 +137,25 @@ def _anki_deck(genanki: Any, deck: Deck) -> Any:
     return genanki.Deck(stable_id("drill-deck", deck.id), anki_deck_name(deck), description)
 
 
-def _note(genanki: Any, models: dict[str, Any], entry: Entry) -> Any:
+def _note(genanki: Any, models: dict[str, Any], entry: Entry) -> _Note:
     """A note of the type its card needs: cloze, typed and reversed cards have their own."""
     name = note_type_of(entry, NOTE_TYPE_NAME)
-    return genanki.Note(
-        model=models[name],
-        fields=note_fields(entry, name),
-        tags=anki_tags(entry),
-        guid=genanki.guid_for(entry.key),
+    return _Note(
+        models[name], note_fields(entry, name), anki_tags(entry), genanki.guid_for(entry.key)
     )
 
 
-def _package_bytes(package: Any, timestamp: float) -> bytes:
+def _package_bytes(genanki: Any, decks: list[_AnkiDeck], timestamp: float) -> bytes:
     # The collection is built in memory: genanki's own write_to_file would leave its
     # temporary database behind in the system's temp folder.
     connection = sqlite3.connect(":memory:")
     try:
+        cursor = connection.cursor()
         ids = itertools.count(int(timestamp * 1000))
-        package.write_to_db(connection.cursor(), timestamp, ids)
+        genanki.Package([]).write_to_db(cursor, timestamp, ids)  # the schema and `col`
+        for deck in decks:
+            deck.deck.write_to_db(cursor, timestamp, ids)  # its JSON and its note types'
+            _write_notes(genanki, cursor, deck, timestamp, ids)
         connection.commit()
         database = connection.serialize()
     finally:
@@ -143,3 +167,53 @@ def _package_bytes(package: Any, timestamp: float) -> bytes:
         archive.writestr("collection.anki2", database)
         archive.writestr("media", "{}")
     return buffer.getvalue()
+
+
+def _write_notes(
+    genanki: Any, cursor: Any, deck: _AnkiDeck, timestamp: float, ids: Iterator[int]
+) -> None:
+    """The rows genanki's Note.write_to_db writes, the same ids in the same order, in two
+    bulk inserts instead of a statement per note and per card (a third of the package's
+    time on 20,000 notes)."""
+    modified = int(timestamp)
+    notes, cards = [], []
+    for note in deck.notes:
+        if len(note.fields) != len(note.model.fields):
+            raise ValueError(f"note type {note.model.name!r} needs {len(note.model.fields)} fields")
+        note_id = next(ids)
+        notes.append(
+            (
+                note_id,
+                note.guid,
+                note.model.model_id,
+                modified,
+                -1,  # usn
+                " " + " ".join(note.tags) + " ",
+                "\x1f".join(note.fields),
+                note.fields[note.model.sort_field_index],
+                0,  # checksum
+                0,  # flags
+                "",  # data
+            )
+        )
+        for ord_ in _card_ords(genanki, note):
+            # id, note, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses,
+            # left, odue, odid, flags, data: a new card, as genanki writes it.
+            cards.append(
+                (next(ids), note_id, deck.deck.deck_id, ord_, modified, -1) + (0,) * 11 + ("",)
+            )
+    cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", notes)
+    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", cards)
+
+
+def _card_ords(genanki: Any, note: _Note) -> list[int]:
+    """The templates that give the note a card, as genanki decides them."""
+    model = note.model
+    if model.model_type == model.CLOZE:
+        return [card.ord for card in genanki.Note(model=model, fields=note.fields).cards]
+    fields = note.fields
+    return [
+        ord_
+        for ord_, any_or_all, required in model._req
+        if (any if any_or_all == "any" else all)(fields[i] for i in required)
+    ]

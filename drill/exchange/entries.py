@@ -10,14 +10,13 @@ and stub in front, its reference solution behind (`code_note`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
+from drill.exchange.workers import Job, MakeExercise, made_in_order
 from drill.exercises.base import Difficulty, Exercise
 from drill.model import Card, CardType, Deck
 
-MakeExercise = Callable[[str, int, Mapping[str, Any], Difficulty], Exercise]
 Tick = Callable[[], None]
 
 
@@ -63,26 +62,41 @@ def entries(
     difficulty: Difficulty = Difficulty.HAND,
     tick: Tick | None = None,
 ) -> Iterator[Entry]:
-    """Every note of the export in deck order; `tick` is called once per entry."""
+    """Every note of the export in deck order; `tick` is called once per entry.
+
+    The exercises are made ahead, in worker processes when there are many of them
+    (drill.exchange.workers), while the notes before them are being written."""
     if instances < 0:
         raise ValueError(f"instances must be 0 or more, not {instances}")
-    if make is None:
-        from drill.exercises import make
+    jobs = exercise_jobs(decks, instances, seed, difficulty)
+    with made_in_order(jobs, make) as exercises:
+        for deck in decks:
+            for card in deck.cards:
+                for entry in _card_entries(deck, card, instances, exercises):
+                    yield entry
+                    if tick is not None:
+                        tick()
+
+
+def exercise_jobs(
+    decks: Sequence[Deck], instances: int, seed: int, difficulty: Difficulty
+) -> list[Job]:
+    """make's arguments for each exercise of the export, in the order of the notes."""
+    jobs = []
     for deck in decks:
         for card in deck.cards:
-            for entry in _card_entries(deck, card, instances, seed, make, difficulty):
-                yield entry
-                if tick is not None:
-                    tick()
+            if card.type is not CardType.COMPUTE or instances == 0:
+                continue
+            if card.generator is None:
+                raise ValueError(f"compute card {card.key} names no generator")
+            params = dict(card.params)  # a plain dict travels to a worker process
+            for n in range(1, instances + 1):
+                jobs.append((card.generator, instance_seed(seed, card.key, n), params, difficulty))
+    return jobs
 
 
 def _card_entries(
-    deck: Deck,
-    card: Card,
-    instances: int,
-    seed: int,
-    make: MakeExercise,
-    difficulty: Difficulty,
+    deck: Deck, card: Card, instances: int, exercises: Iterator[Exercise]
 ) -> Iterator[Entry]:
     if card.type is CardType.CODE:
         yield Entry(deck, code_note(card))
@@ -90,11 +104,8 @@ def _card_entries(
     if card.type is not CardType.COMPUTE:
         yield Entry(deck, card)
         return
-    if card.generator is None:
-        raise ValueError(f"compute card {card.key} names no generator")
     for n in range(1, instances + 1):
-        exercise = make(card.generator, instance_seed(seed, card.key, n), card.params, difficulty)
-        yield Entry(deck, card, instance=n, exercise=exercise)
+        yield Entry(deck, card, instance=n, exercise=next(exercises))
 
 
 def code_note(card: Card) -> Card:

@@ -45,8 +45,13 @@ def _render_block(source: str) -> str:
 
 
 # What can make text more than paragraphs to CommonMark (with tables and strikethrough) or
-# to HTML: its punctuation, control characters, and whitespace but the space and newline.
-_NOT_PLAIN = re.compile(r"[\\`*_\[\]<>!&|~#\x00-\x08\x0b-\x1f\x7f-\x9f]|[^\S \n]")
+# to HTML: its punctuation, control characters, and whitespace but the space and newline
+# (the second line: every other character str.isspace() accepts, as a test checks). One
+# character class is searched three times as fast as `…|[^\S \n]` was.
+_NOT_PLAIN = re.compile(
+    r"[\\`*_\[\]<>!&|~#\x00-\x08\x0b-\x1f\x7f-\x9f"
+    r"\t\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
 
 
 def plain_paragraphs(text: str) -> str | None:

@@ -49,6 +49,7 @@ from drill.exercises.common import (
     useful_values,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 
 WRT = ("Q", "K", "V")
 HAND_DIMS = (1, 4)  # 1/√d exact
@@ -183,16 +184,25 @@ def _intro(setup: Setup, values: bool = True) -> str:
 # -- attention-backward ---------------------------------------------------------------------
 
 
-def _slips_backward(inputs: dict[str, Any], setup: Setup, wrt: str, index, answer: float):
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    S = np.asarray(inputs["Q"]) @ np.asarray(inputs["K"]).T * setup.scale
+    S = np.where(setup.allowed, S, -np.inf)
+    e = np.exp(S - S.max(axis=-1, keepdims=True))
+    P = e / e.sum(axis=-1, keepdims=True)
+    return float((np.asarray(inputs["G"]) * (P @ np.asarray(inputs["V"]))).sum())
+
+
+def _slips_backward(inputs: dict[str, Any], loss: Tensor, setup: Setup, wrt: str, index, answer):
+    """Likely wrong answers; `loss` is the answer's graph after its backward pass, which
+    one of them changes (read the solution off it first)."""
     slips = {"sign flipped": -answer}
     unscaled = _loss(inputs, setup, scale=1.0)
     slips["scale 1/√d left out (forward and backward)"] = asked_gradient(unscaled, wrt, index)
     if setup.causal:
         open_setup = Setup(setup.n, setup.m, setup.d, setup.dv, causal=False)
         slips["causal mask ignored"] = asked_gradient(_loss(inputs, open_setup), wrt, index)
-    loss = _loss(inputs, setup)
     nodes = named_nodes(loss)
-    loss.backward()
     if wrt == "V":
         P, G = nodes["P"].value, nodes["G"].value
         if setup.n == setup.m:
@@ -235,13 +245,13 @@ def generate_backward(rng: np.random.Generator, difficulty: Difficulty, **params
         inputs["G"] = draw(r, difficulty, (setup.n, setup.dv), -2.0, 2.0)
         return inputs
 
-    def acceptable(inputs: dict) -> bool:
-        return abs(asked_gradient(_loss(inputs, setup), wrt, index)) >= SMALLEST_ANSWER
+    def judge(inputs: dict) -> tuple[bool, tuple[Tensor, float]]:
+        loss = _loss(inputs, setup)
+        answer = asked_gradient(loss, wrt, index)
+        return abs(answer) >= SMALLEST_ANSWER, (loss, answer)
 
-    inputs = resample(rng, draw_inputs, acceptable)
-    loss = _loss(inputs, setup)
-    answer = asked_gradient(loss, wrt, index)
-    check_derivative(lambda v: _loss(v, setup).item(), inputs, wrt, index, answer)
+    inputs, (loss, answer) = resample_keeping(rng, draw_inputs, judge)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, wrt, index, answer)
     solution = worked_solution(loss, wrt, index, answer, _notes_backward(loss, wrt))
     steps = guided_steps(loss, wrt, index, answer, skip={"O"})
     hint = _hint(inputs, setup) if difficulty is Difficulty.HAND else ""
@@ -270,7 +280,7 @@ def generate_backward(rng: np.random.Generator, difficulty: Difficulty, **params
         asked=asked_derivative(wrt, index),
         answer=answer,
         solution=solution,
-        slips=_slips_backward(inputs, setup, wrt, index, answer),
+        slips=_slips_backward(inputs, loss, setup, wrt, index, answer),
         steps=steps,
     )
 

@@ -20,7 +20,6 @@ from drill import engine
 from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
-    GRID,
     INDEX_NOTE,
     SMALLEST_ANSWER,
     asked_derivative,
@@ -37,8 +36,9 @@ from drill.exercises.common import (
     resample,
     worked_solution,
 )
-from drill.exercises.normgraph import held, statistic_notes
+from drill.exercises.normgraph import exact_sigma, held, statistic_notes
 from drill.exercises.registry import BadParams
+from drill.exercises.screening import first_accepted, resample_keeping
 
 LOSSES = ("linear", "squared")
 WRT = ("x", "gamma", "beta")
@@ -91,16 +91,10 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
     return Setup(loss, wrt, batch, index, 0.0 if hand else CALC_EPS)
 
 
-def _exact_sigma(x: np.ndarray) -> bool:
-    """True when the biased standard deviation of `x` is a positive multiple of 0.5."""
-    steps = np.sqrt(x.var()) / GRID
-    return bool(steps > 0 and steps == np.round(steps))
-
-
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     m, hand = setup.batch, difficulty is Difficulty.HAND
     if hand:
-        x = resample(rng, lambda r: draw(r, difficulty, (m,), -2.0, 2.0), _exact_sigma, HAND_TRIES)
+        x = first_accepted(rng, m, -2.0, 2.0, exact_sigma, HAND_TRIES)
     else:
         x = resample(rng, lambda r: draw(r, difficulty, (m,), -3.0, 3.0), _spread_out)
     return {
@@ -151,6 +145,22 @@ def _answer(inputs: dict[str, Any], setup: Setup, **variant: Any) -> tuple[Tenso
     return loss, asked_gradient(loss, DISPLAY[setup.wrt], setup.index)
 
 
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    x = np.asarray(inputs["x"], dtype=np.float64)
+    d = x - x.mean()
+    y = inputs["gamma"] * d / np.sqrt((d**2).mean() + setup.eps) + inputs["beta"]
+    target = inputs[setup.target]
+    if setup.loss == "linear":
+        return float((target * y).sum())
+    return float(0.5 * ((y - target) ** 2).sum())
+
+
+def _judged(built: tuple[Tensor, float]) -> tuple[bool, tuple[Tensor, float]]:
+    """A draw's graph and answer, and whether the answer is large enough to teach."""
+    return abs(built[1]) >= SMALLEST_ANSWER, built
+
+
 def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, float]:
     """Likely wrong answers, each from the engine on a graph that repeats the slip."""
     slips = {"sign flipped": -answer}
@@ -191,14 +201,13 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = resample(
+    inputs, (loss, answer) = resample_keeping(
         rng,
         lambda r: _draw_inputs(r, difficulty, setup),
         # A zero gradient (e.g. ∂L/∂β when the cᵢ cancel) teaches little; draw again.
-        lambda v: abs(_answer(v, setup)[1]) >= SMALLEST_ANSWER,
+        lambda v: _judged(_answer(v, setup)),
     )
-    loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
     notes = statistic_notes(loss) if setup.wrt == "x" else {}
     solution = worked_solution(loss, DISPLAY[setup.wrt], setup.index, answer, notes)
     return Exercise(

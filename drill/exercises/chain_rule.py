@@ -31,11 +31,11 @@ from drill.exercises.common import (
     json_inputs,
     named_nodes,
     pick,
-    resample,
     tabulate,
     useful_values,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 
 INPUTS = ("x", "y", "z")
 SMALLEST_DIVISOR = 0.5  # a quotient's denominator is kept at least this far from 0
@@ -190,17 +190,22 @@ def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty) -> dict[str, 
     return {name: draw(rng, difficulty, (), -2.0, 2.0, nonzero=True) for name in INPUTS}
 
 
-def _acceptable(values: dict[str, Any], template: Template, wrt: str) -> bool:
+def _judge(
+    values: dict[str, Any], template: Template, wrt: str
+) -> tuple[bool, tuple[Tensor, list[Path]] | None]:
+    """Whether a draw makes a good exercise, with its graph (after a plain backward pass)
+    and its two paths, kept for the accepted draw."""
     # A draw may divide by 0 here; it is refused just below, so the warning is noise.
     with np.errstate(divide="ignore", invalid="ignore"):
         loss = _build(values, template)
     if template.divisor and abs(named_nodes(loss)[template.divisor].item()) < SMALLEST_DIVISOR:
-        return False
+        return False, None
     # Both paths must count, or forgetting one would go unpunished.
     paths = _paths(loss, template, wrt)
     if abs(float(named_nodes(loss)[wrt].grad)) < SMALLEST_ANSWER:
-        return False
-    return all(abs(p.contribution) > 1e-9 and abs(p.to_input) > 1e-9 for p in paths)
+        return False, None
+    telling = all(abs(p.contribution) > 1e-9 and abs(p.to_input) > 1e-9 for p in paths)
+    return telling, (loss, paths)
 
 
 def _question(template: Template, values: dict[str, Any], wrt: str, hand: bool) -> str:
@@ -232,11 +237,9 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         choose(rng, params, "template", HAND_TEMPLATES if hand else PARAMS["template"])
     ]
     wrt = pick(rng, template.asked)
-    values = resample(
-        rng, lambda r: _draw_inputs(r, difficulty), lambda v: _acceptable(v, template, wrt)
+    values, (loss, paths) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty), lambda v: _judge(v, template, wrt)
     )
-    loss = _build(values, template)
-    paths = _paths(loss, template, wrt)
     answer = float(named_nodes(loss)[wrt].grad)
     check_derivative(lambda v: _build(v, template).item(), values, wrt, (), answer)
     notes = {template.fan_out: _fan_out_note(template, paths)}

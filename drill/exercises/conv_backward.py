@@ -35,9 +35,9 @@ from drill.exercises.common import (
     json_inputs,
     pick,
     random_index,
-    resample,
     slips_apart,
 )
+from drill.exercises.screening import resample_keeping
 
 WRT = ("W", "x")
 PARAMS: dict[str, tuple[Any, ...]] = {"wrt": WRT}
@@ -117,9 +117,25 @@ def _loss(inputs: dict[str, Any], setup: Setup, flip: bool = False) -> tuple[Ten
 
 
 def _answer(inputs: dict[str, Any], setup: Setup, flip: bool = False) -> float:
+    return _answer_and_output(inputs, setup, flip)[0]
+
+
+def _answer_and_output(
+    inputs: dict[str, Any], setup: Setup, flip: bool = False
+) -> tuple[float, np.ndarray]:
+    """The asked gradient, and y (the solution shows it)."""
     loss, leaves = _loss(inputs, setup, flip)
     loss.backward()
-    return float(leaves[setup.wrt].grad[setup.index])
+    return float(leaves[setup.wrt].grad[setup.index]), leaves["y"].value
+
+
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    k, s, p = setup.kernel, setup.stride, setup.padding
+    x = np.pad(np.asarray(inputs["x"]), ((0, 0), (p, p), (p, p)))
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))[:, ::s, ::s]
+    y = np.einsum("ocuv,cijuv->oij", inputs["W"], windows)
+    return float((y * inputs["G"]).sum())
 
 
 def _terms(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float, float]]:
@@ -147,9 +163,7 @@ def _terms(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float, float
     return terms
 
 
-def _solution(inputs: dict[str, Any], setup: Setup, answer: float) -> list[str]:
-    _, leaves = _loss(inputs, setup)
-    y = leaves["y"].value
+def _solution(inputs: dict[str, Any], setup: Setup, answer: float, y: np.ndarray) -> list[str]:
     wanted = f"∂L/∂{setup.wrt}{format_index(setup.index)}"
     lines = ["Forward pass (not needed for the gradient: L is linear in y):"]
     lines += [f"  y[{o}] = {fmt_array(y[o])}" for o in range(setup.out_channels)]
@@ -242,13 +256,13 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = resample(
-        rng,
-        lambda r: _draw_inputs(r, difficulty, setup),
-        lambda v: abs(_answer(v, setup)) >= SMALLEST_ANSWER,
-    )
-    answer = _answer(inputs, setup)
-    check_derivative(lambda v: _loss(v, setup)[0].item(), inputs, setup.wrt, setup.index, answer)
+
+    def judge(inputs: dict) -> tuple[bool, tuple[float, np.ndarray]]:
+        answer, y = _answer_and_output(inputs, setup)
+        return abs(answer) >= SMALLEST_ANSWER, (answer, y)
+
+    inputs, (answer, y) = resample_keeping(rng, lambda r: _draw_inputs(r, difficulty, setup), judge)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
     return Exercise(
         generator="conv2d-backward",
         seed=0,
@@ -266,6 +280,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         inputs=json_inputs(inputs),
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
-        solution=_solution(inputs, setup, answer),
+        solution=_solution(inputs, setup, answer, y),
         slips=_slips(inputs, setup, answer),
     )

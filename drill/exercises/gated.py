@@ -39,12 +39,12 @@ from drill.exercises.common import (
     named_nodes,
     pick,
     random_index,
-    resample,
     slips_apart,
     tabulate,
     useful_values,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 
 ACTIVATIONS = ("silu", "gelu")
 WRT = ("W", "V", "x")
@@ -130,6 +130,13 @@ def _pre_activations(inputs: dict[str, Any]) -> np.ndarray:
     return np.asarray(inputs["W"]) @ np.asarray(inputs["x"])
 
 
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, without a graph, for the central-difference check."""
+    a = _pre_activations(inputs)
+    u = a / (1.0 + np.exp(-a)) if setup.activation == "silu" else a * engine.normal_cdf(a)
+    return float((inputs["g"] * u * (inputs["V"] @ inputs["x"])).sum())
+
+
 def _hand_values(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float]]:
     a = _pre_activations(inputs)
     if setup.activation == "silu":
@@ -140,7 +147,9 @@ def _hand_values(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float]
     ]
 
 
-def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, float]:
+def _slips(inputs: dict[str, Any], loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:
+    """Likely wrong answers; `loss` is the answer's graph after its backward pass, which
+    one of them changes (read the solution off it first)."""
     slips = {"sign flipped": -answer}
     a = _pre_activations(inputs)
     if setup.wrt in ("W", "x"):
@@ -157,8 +166,6 @@ def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, flo
             inputs, setup, local=np.ones_like(a)
         )[1]
     if setup.wrt == "x":
-        loss = _build(inputs, setup)
-        loss.backward()
         nodes = named_nodes(loss)
         (j,) = setup.index
         through_w = float((nodes["W"].value.T @ nodes["a"].grad)[j])
@@ -167,8 +174,6 @@ def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, flo
         slips["only the path through V (the one through W forgotten)"] = through_v
     if setup.wrt == "W":
         # the gate's value b left out: ∂L/∂a = g ⊙ act′(a), as if h were act(a) alone
-        loss = _build(inputs, setup)
-        loss.backward()
         nodes = named_nodes(loss)
         nodes["u"].backward(seed=nodes["g"].value)
         slips["the gate b left out of ∂L/∂u (g ⊙ b needed)"] = float(nodes["W"].grad[setup.index])
@@ -196,19 +201,22 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
     hand = difficulty is Difficulty.HAND
 
-    def acceptable(inputs: dict) -> bool:
+    def judge(inputs: dict) -> tuple[bool, tuple[Tensor, float] | None]:
         if hand and np.any(np.abs(_pre_activations(inputs)) > HAND_LIMIT):
-            return False
-        return abs(_answer(inputs, setup)[1]) >= SMALLEST_ANSWER
+            return False, None
+        loss, answer = _answer(inputs, setup)
+        return abs(answer) >= SMALLEST_ANSWER, (loss, answer)
 
-    inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
-    loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    inputs, built = resample_keeping(rng, lambda r: _draw_inputs(r, difficulty, setup), judge)
+    loss, answer = built
+    check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
     f = setup.activation
     local = Tensor(named_nodes(loss)["a"].value)
     _act(f)(local).backward(seed=np.ones_like(local.value))
     notes = {"a": f"where {f}′(a) = {DERIVATIVE[f]}, so {f}′(a) = {fmt_array(local.grad)}"}
     hint = useful_values(_hand_values(inputs, setup)) if hand else ""
+    solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
+    steps = guided_steps(loss, setup.wrt, setup.index, answer, skip={"h"})
     return Exercise(
         generator="gated-activation-derivative",
         seed=0,
@@ -223,7 +231,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         inputs=json_inputs(inputs),
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
-        solution=worked_solution(loss, setup.wrt, setup.index, answer, notes),
-        slips=_slips(inputs, setup, answer),
-        steps=guided_steps(loss, setup.wrt, setup.index, answer, skip={"h"}),
+        solution=solution,
+        slips=_slips(inputs, loss, setup, answer),
+        steps=steps,
     )

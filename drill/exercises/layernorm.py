@@ -25,7 +25,6 @@ from drill import engine
 from drill.engine import Tensor
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
-    GRID,
     INDEX_NOTE,
     SMALLEST_ANSWER,
     asked_derivative,
@@ -42,8 +41,9 @@ from drill.exercises.common import (
     slips_apart,
     worked_solution,
 )
-from drill.exercises.normgraph import held, statistic_notes
+from drill.exercises.normgraph import exact_sigma, held, statistic_notes
 from drill.exercises.registry import BadParams
+from drill.exercises.screening import first_accepted, resample_keeping
 
 WRT = ("x", "gamma", "beta")
 SIZES = (3, 4, 5, 6)
@@ -81,16 +81,10 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
     return Setup(wrt, size, random_index(rng, (size,)), 0.0 if hand else CALC_EPS)
 
 
-def exact_sigma(x: np.ndarray) -> bool:
-    """True when the biased standard deviation of `x` is a positive multiple of 0.5."""
-    steps = np.sqrt(x.var()) / GRID
-    return bool(steps > 0 and steps == np.round(steps))
-
-
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     D = setup.size
     if difficulty is Difficulty.HAND:
-        x = resample(rng, lambda r: draw(r, difficulty, (D,), -2.0, 2.0), exact_sigma, HAND_TRIES)
+        x = first_accepted(rng, D, -2.0, 2.0, exact_sigma, HAND_TRIES)
     else:
         x = resample(
             rng, lambda r: draw(r, difficulty, (D,), -3.0, 3.0), lambda v: v.var() >= MIN_VARIANCE
@@ -137,6 +131,19 @@ def _answer(inputs: dict[str, Any], setup: Setup, **variant: Any) -> tuple[Tenso
     return loss, asked_gradient(loss, DISPLAY[setup.wrt], setup.index)
 
 
+def _judged(built: tuple[Tensor, float]) -> tuple[bool, tuple[Tensor, float]]:
+    """A draw's graph and answer, and whether the answer is large enough to teach."""
+    return abs(built[1]) >= SMALLEST_ANSWER, built
+
+
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    x = np.asarray(inputs["x"], dtype=np.float64)
+    d = x - x.mean()
+    y = inputs["gamma"] * d / np.sqrt((d**2).mean() + setup.eps) + inputs["beta"]
+    return float((inputs["g"] * y).sum())
+
+
 def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, float]:
     """Likely wrong answers, each from the engine on a graph that repeats the slip."""
     slips = {"sign flipped": -answer}
@@ -181,13 +188,10 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = resample(
-        rng,
-        lambda r: _draw_inputs(r, difficulty, setup),
-        lambda v: abs(_answer(v, setup)[1]) >= SMALLEST_ANSWER,
+    inputs, (loss, answer) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty, setup), lambda v: _judged(_answer(v, setup))
     )
-    loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
     notes = statistic_notes(loss) if setup.wrt == "x" else {}
     wrt = DISPLAY[setup.wrt]
     solution = worked_solution(loss, wrt, setup.index, answer, notes)

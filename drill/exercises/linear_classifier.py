@@ -33,12 +33,12 @@ from drill.exercises.common import (
     named_nodes,
     one_hot,
     random_index,
-    resample,
     tabulate,
     useful_values,
     worked_solution,
 )
 from drill.exercises.registry import BadParams
+from drill.exercises.screening import resample_keeping
 
 MODELS = ("softmax", "logistic")
 PARAMS: dict[str, tuple[Any, ...]] = {
@@ -125,6 +125,22 @@ def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     return loss, asked_gradient(loss, setup.wrt, setup.index)
 
 
+def _judged(built: tuple[Tensor, float]) -> tuple[bool, tuple[Tensor, float]]:
+    """A draw's graph and answer, and whether the answer is large enough to grade (a
+    near-certain class makes pᵢ − yᵢ tiny)."""
+    return abs(built[1]) >= SMALLEST_ANSWER, built
+
+
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    z = inputs[setup.wrt] @ inputs["x"] + inputs["b"]
+    y = inputs["y"]
+    if setup.model == "softmax":
+        log_p = z - z.max() - np.log(np.exp(z - z.max()).sum())
+        return float(-(y * log_p).sum())
+    return float(y * np.logaddexp(0.0, -z) + (1.0 - y) * np.logaddexp(0.0, z))
+
+
 def _slips(loss: Tensor, setup: Setup, answer: float) -> dict[str, float]:
     """Likely wrong answers, each from a backward pass that repeats the slip."""
     nodes = named_nodes(loss)
@@ -167,14 +183,10 @@ def _question(setup: Setup, inputs: dict[str, Any], hand: bool) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = resample(
-        rng,
-        lambda r: _draw_inputs(r, difficulty, setup),
-        # A near-certain class makes pᵢ − yᵢ tiny: too close to 0 to grade.
-        lambda v: abs(_answer(v, setup)[1]) >= SMALLEST_ANSWER,
+    inputs, (loss, answer) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty, setup), lambda v: _judged(_answer(v, setup))
     )
-    loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
     probabilities = _probabilities(named_nodes(loss)["z"].value, setup)
     name = "p = softmax(z)" if setup.model == "softmax" else "σ(z)"
     notes = {"z": f"where {name} = {fmt_array(probabilities)}"}

@@ -39,11 +39,11 @@ from drill.exercises.common import (
     json_inputs,
     named_nodes,
     pick,
-    resample,
     slips_apart,
     useful_values,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 
 ASKED = ("c", "h", "c_prev", "b")
 GATES = ("i", "f", "g", "o")
@@ -123,8 +123,18 @@ def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
     return (leaves["g_h"] * h).sum().named("L", forward="Σ g_h ⊙ h")
 
 
-def _nodes(inputs: dict[str, Any], setup: Setup) -> dict[str, np.ndarray]:
-    return {name: node.value for name, node in named_nodes(_build(inputs, setup)).items()}
+def _values(root: Tensor) -> dict[str, np.ndarray]:
+    """The value of each named node of the graph."""
+    return {name: node.value for name, node in named_nodes(root).items()}
+
+
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    H = setup.hidden
+    z = inputs["W"] @ inputs["x"] + inputs["U"] @ inputs["h_prev"] + inputs["b"]
+    i, f, o = (1.0 / (1.0 + np.exp(-z[k * H : (k + 1) * H])) for k in (0, 1, 3))
+    c = f * inputs["c_prev"] + i * np.tanh(z[2 * H : 3 * H])
+    return float((inputs["g_h"] * o * np.tanh(c)).sum())
 
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
@@ -134,8 +144,10 @@ def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     return root, float(named_nodes(root)[setup.asked].value[setup.index])
 
 
-def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, float]:
-    v = _nodes(inputs, setup)
+def _slips(
+    inputs: dict[str, Any], v: dict[str, np.ndarray], setup: Setup, answer: float
+) -> dict[str, float]:
+    """Likely wrong answers, from the inputs and the values `v` of the graph's nodes."""
     k = setup.index
     i, f, g, o, c, tc = (v[name] for name in ("i", "f", "g", "o", "c", "t"))
     c_prev = np.asarray(inputs["c_prev"])
@@ -173,10 +185,9 @@ def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, flo
     return slips_apart(slips, answer)
 
 
-def _hand_values(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float]]:
+def _hand_values(v: dict[str, np.ndarray], setup: Setup) -> list[tuple[str, float]]:
     """σ or tanh of each gate's pre-activation (σ(0) = 1/2 and tanh(0) = 0 need no table),
-    and tanh(c) unless c itself is asked; each label once."""
-    v = _nodes(inputs, setup)
+    and tanh(c) unless c itself is asked; each label once. `v`: the nodes' values."""
     values: dict[str, float] = {}
     for name in GATES:
         z = v["z"][GATES.index(name) * setup.hidden]
@@ -230,27 +241,29 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
     hand = difficulty is Difficulty.HAND
 
-    def acceptable(inputs: dict) -> bool:
+    def judge(inputs: dict) -> tuple[bool, tuple[Tensor, float]]:
         root, answer = _answer(inputs, setup)
         v = named_nodes(root)
         if hand and (
             np.any(np.abs(v["z"].value) > HAND_LIMIT) or np.any(np.abs(v["c"].value) > HAND_LIMIT)
         ):
-            return False
-        return abs(answer) >= SMALLEST_ANSWER
+            return False, (root, answer)
+        return abs(answer) >= SMALLEST_ANSWER, (root, answer)
 
-    inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
-    root, answer = _answer(inputs, setup)
+    inputs, (root, answer) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty, setup), judge
+    )
+    values = _values(root)
     index = (setup.index,)
     if setup.backward:
-        check_derivative(lambda v: _build(v, setup).item(), inputs, setup.asked, index, answer)
+        check_derivative(lambda v: _loss_value(v, setup), inputs, setup.asked, index, answer)
         solution = worked_solution(root, setup.asked, index, answer)
         steps = guided_steps(root, setup.asked, index, answer, skip={"h"})
         asked = asked_derivative(setup.asked, index)
     else:
         solution, steps = _forward_solution(root, setup, answer), ()
         asked = {"value": setup.asked, "index": [setup.index]}
-    hint = useful_values(_hand_values(inputs, setup)) if hand else ""
+    hint = useful_values(_hand_values(values, setup)) if hand else ""
     spec = {
         "gate_order": "i, f, g, o",
         "convention": "z = W x + U h_prev + b; i, f, o = σ(z_i, z_f, z_o); g = tanh(z_g); "
@@ -269,6 +282,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked,
         answer=answer,
         solution=solution,
-        slips=_slips(inputs, setup, answer),
+        slips=_slips(inputs, values, setup, answer),
         steps=steps,
     )

@@ -1,8 +1,9 @@
-"""Graph pieces shared by the normalisation generators (batch norm, layer norm).
+"""Pieces shared by the normalisation generators (batch norm, layer norm).
 
 A slip that treats a statistic (μ or σ²) as a constant is rebuilt with that statistic as a
 plain leaf; the worked solution splits a gradient into its direct share and the share that
-flows back through a statistic. Both come from drill's engine, never from a formula.
+flows back through a statistic. Both come from drill's engine, never from a formula. By
+hand, the values are drawn until σ comes out a multiple of 0.5 (`exact_sigma`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from drill.engine import Tensor
-from drill.exercises.common import fmt_array, named_nodes
+from drill.exercises.common import GRID, fmt_array, named_nodes
+
+
+def exact_sigma(x: np.ndarray) -> np.ndarray:
+    """Whether the biased standard deviation of `x` is a positive multiple of 0.5; for
+    each row of a block of draws at once (drill.exercises.griddraw)."""
+    steps = np.sqrt(x.var(axis=-1)) / GRID
+    return (steps > 0) & (steps == np.round(steps))
 
 
 def held(node: Tensor, frozen: bool) -> Tensor:
@@ -18,28 +26,32 @@ def held(node: Tensor, frozen: bool) -> Tensor:
     return Tensor(node.value) if frozen else node
 
 
-def share_through(loss: Tensor, statistic: str, node: str) -> np.ndarray:
-    """The part of ∂L/∂node that flows back through `statistic` (μ or σ²), from the engine.
-
-    Leaves every gradient as a plain backward pass of `loss` would, for the trace.
-    """
-    loss.backward()
-    nodes = named_nodes(loss)
+def _share(nodes: dict[str, Tensor], statistic: str, node: str) -> np.ndarray:
+    """Run the backward pass again from `statistic` alone, seeded with its gradient: what
+    reaches `node` then is the share through it. Changes the gradients below it."""
     nodes[statistic].backward(seed=nodes[statistic].grad.copy())
-    share = nodes[node].grad.copy()
-    loss.backward()
-    return share
+    return nodes[node].grad.copy()
 
 
 def statistic_notes(loss: Tensor) -> dict[str, str]:
-    """Under d and under x: the direct share and the share through the statistic."""
+    """Under d and under x: the direct share and the share through the statistic.
+
+    Two passes of `loss` in all, where a share_through each took two: the gradients
+    needed are read after the first, both shares come from the statistics' own (small)
+    passes, and the last leaves every gradient as a plain backward pass would."""
+    loss.backward()
     nodes = named_nodes(loss)
+    pairs = (("d", "σ²", "∂L/∂x̂ / s"), ("x", "μ", "∂L/∂d"))
+    totals = {node: nodes[node].grad.copy() for node, _, _ in pairs}
+    seeds = {statistic: nodes[statistic].grad.copy() for _, statistic, _ in pairs}
     notes = {}
-    for node, statistic, direct in (("d", "σ²", "∂L/∂x̂ / s"), ("x", "μ", "∂L/∂d")):
-        through = share_through(loss, statistic, node)
-        alone = nodes[node].grad - through
+    for node, statistic, direct in pairs:
+        nodes[statistic].grad = seeds[statistic]
+        through = _share(nodes, statistic, node)
+        alone = totals[node] - through
         notes[node] = (
             f"{node} reaches L directly and through {statistic}: "
             f"{direct} = {fmt_array(alone)}, plus via {statistic} {fmt_array(through)}"
         )
+    loss.backward()
     return notes

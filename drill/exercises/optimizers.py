@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from drill.exercises.common import (
     resample,
     useful_values,
 )
+from drill.exercises.screening import resample_keeping
 
 PARAMS_BY_NAME = {
     "adam-step": {"step": ("first", "later")},
@@ -76,9 +77,16 @@ class Problem:
     solution: list[str]  # forward and backward lines from the trace
 
 
-def _draw_values(
-    rng: np.random.Generator, difficulty: Difficulty, decay: float
-) -> dict[str, np.ndarray]:
+class Drawn(NamedTuple):
+    """Values drawn for the linear model, with the graph that judged them after its
+    backward pass, and ∂L/∂w from it: what `_solve` needs, built once."""
+
+    values: dict[str, np.ndarray]  # w, x, y
+    loss: Tensor
+    grad: np.ndarray
+
+
+def _draw_values(rng: np.random.Generator, difficulty: Difficulty, decay: float) -> Drawn:
     """w, x and y with every component of ∂L/∂w clearly away from 0 (each step has a sign)."""
     size = 2 if difficulty is Difficulty.HAND else 3
     floor = 0.25 if difficulty is Difficulty.HAND else 0.05
@@ -90,26 +98,28 @@ def _draw_values(
             "y": draw(r, difficulty),
         }
 
-    return resample(
-        rng, draw_once, lambda values: bool(np.all(np.abs(_gradient(values, decay)) >= floor))
-    )
+    def judge(values: dict[str, np.ndarray]) -> tuple[bool, tuple[Tensor, np.ndarray]]:
+        loss, w = regression_loss(values, decay)
+        loss.backward()
+        grad = w.grad.copy()
+        return bool(np.all(np.abs(grad) >= floor)), (loss, grad)
+
+    values, (loss, grad) = resample_keeping(rng, draw_once, judge)
+    return Drawn(values, loss, grad)
 
 
-def _gradient(values: Mapping[str, Any], decay: float) -> np.ndarray:
-    loss, w = regression_loss(values, decay)
-    loss.backward()
-    return w.grad.copy()
+def _loss_value(values: Mapping[str, Any], decay: float) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    w = np.asarray(values["w"])
+    error = float(w @ values["x"] - values["y"])
+    return 0.5 * error**2 + 0.5 * decay * float((w**2).sum())
 
 
-def _solve(values: dict[str, np.ndarray], decay: float) -> Problem:
+def _solve(drawn: Drawn, decay: float) -> Problem:
     """The engine's gradient, checked by central differences, with its worked lines."""
-    loss, w = regression_loss(values, decay)
-    loss.backward()
-    grad = w.grad.copy()
+    values, loss, grad = drawn
     for i in range(grad.size):
-        check_derivative(
-            lambda v: regression_loss(v, decay)[0].item(), values, "w", (i,), float(grad[i])
-        )
+        check_derivative(lambda v: _loss_value(v, decay), values, "w", (i,), float(grad[i]))
     entries = trace(loss)
     path = names_between(loss, "w")
     return Problem(values, grad, [*forward_lines(entries), *backward_lines(entries, "w", path)])
@@ -374,22 +384,22 @@ def sgd_momentum(rng: np.random.Generator, difficulty: Difficulty, **params: Any
     )
     i = int(rng.integers(2 if hand else 3))
 
-    def draw_once(r: np.random.Generator) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        values = _draw_values(r, difficulty, sgd.decay)
-        return values, draw(r, difficulty, values["w"].shape, -1.0, 1.0, nonzero=True)
+    def draw_once(r: np.random.Generator) -> tuple[Drawn, np.ndarray]:
+        drawn = _draw_values(r, difficulty, sgd.decay)
+        return drawn, draw(r, difficulty, drawn.values["w"].shape, -1.0, 1.0, nonzero=True)
 
-    def telling(candidate: tuple[dict[str, np.ndarray], np.ndarray]) -> bool:
-        values, v_old = candidate
-        v_new = abs(sgd.velocity(v_old[i], _gradient(values, sgd.decay)[i]))
-        carried, decayed_part = abs(sgd.mu * v_old[i]), abs(sgd.decay * values["w"][i])
+    def telling(candidate: tuple[Drawn, np.ndarray]) -> bool:
+        drawn, v_old = candidate
+        v_new = abs(sgd.velocity(v_old[i], drawn.grad[i]))
+        carried, decayed_part = abs(sgd.mu * v_old[i]), abs(sgd.decay * drawn.values["w"][i])
         return bool(
             v_new > 0
             and carried >= TELLING_SHARE * v_new
             and (sgd.decay == 0 or decayed_part >= TELLING_SHARE * v_new)
         )
 
-    values, velocity = resample(rng, draw_once, telling)
-    problem = _solve(values, sgd.decay)
+    drawn, velocity = resample(rng, draw_once, telling)
+    problem = _solve(drawn, sgd.decay)
     w, g_total, v_old = (float(a[i]) for a in (problem.values["w"], problem.grad, velocity))
     v_new = sgd.velocity(v_old, g_total)  # the engine's gradient already holds λ·w
     w_new = sgd.new_weight(w, v_new)

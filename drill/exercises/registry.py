@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,7 +107,9 @@ def did_you_mean(name: str) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+@functools.cache
 def _module(name: str) -> ModuleType:
+    # Kept: every exercise of an export asks for it, twice (params, then generate).
     return importlib.import_module(info(name).module)
 
 

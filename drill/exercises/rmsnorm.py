@@ -41,6 +41,7 @@ from drill.exercises.common import (
     slips_apart,
     worked_solution,
 )
+from drill.exercises.screening import first_accepted, resample_keeping
 
 WRT = ("x", "gamma")
 SIZES = (3, 4, 5, 6)
@@ -71,16 +72,17 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
     return Setup(wrt, size, random_index(rng, (size,)), 0.0 if hand else CALC_EPS)
 
 
-def exact_rms(x: np.ndarray) -> bool:
-    """True when the root mean square of `x` is a positive multiple of 0.5."""
-    steps = np.sqrt(np.mean(x**2)) / GRID
-    return bool(steps > 0 and steps == np.round(steps))
+def exact_rms(x: np.ndarray) -> np.ndarray:
+    """Whether the root mean square of `x` is a positive multiple of 0.5; for each row of
+    a block of draws at once (drill.exercises.screening)."""
+    steps = np.sqrt(np.mean(x**2, axis=-1)) / GRID
+    return (steps > 0) & (steps == np.round(steps))
 
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     D = setup.size
     if difficulty is Difficulty.HAND:
-        x = resample(rng, lambda r: draw(r, difficulty, (D,), -2.0, 2.0), exact_rms, HAND_TRIES)
+        x = first_accepted(rng, D, -2.0, 2.0, exact_rms, HAND_TRIES)
     else:
         x = resample(
             rng,
@@ -113,6 +115,18 @@ def _build(inputs: dict[str, Any], setup: Setup, frozen: bool = False) -> Tensor
 def _answer(inputs: dict[str, Any], setup: Setup, **variant: Any) -> tuple[Tensor, float]:
     loss = _build(inputs, setup, **variant)
     return loss, asked_gradient(loss, DISPLAY[setup.wrt], setup.index)
+
+
+def _judged(built: tuple[Tensor, float]) -> tuple[bool, tuple[Tensor, float]]:
+    """A draw's graph and answer, and whether the answer is large enough to teach."""
+    return abs(built[1]) >= SMALLEST_ANSWER, built
+
+
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    x = np.asarray(inputs["x"], dtype=np.float64)
+    y = inputs["gamma"] * x / np.sqrt((x**2).mean() + setup.eps)
+    return float((inputs["g"] * y).sum())
 
 
 def _notes(loss: Tensor) -> dict[str, str]:
@@ -169,13 +183,10 @@ def _question(setup: Setup, inputs: dict[str, Any]) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-    inputs = resample(
-        rng,
-        lambda r: _draw_inputs(r, difficulty, setup),
-        lambda v: abs(_answer(v, setup)[1]) >= SMALLEST_ANSWER,
+    inputs, (loss, answer) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty, setup), lambda v: _judged(_answer(v, setup))
     )
-    loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
     wrt = DISPLAY[setup.wrt]
     notes = _notes(loss) if setup.wrt == "x" else {}
     return Exercise(

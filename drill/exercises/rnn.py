@@ -38,11 +38,11 @@ from drill.exercises.common import (
     named_nodes,
     pick,
     random_index,
-    resample,
     slips_apart,
     useful_values,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 
 WRT = ("W", "U", "b", "h0")
 SHARED = ("W", "U", "b")
@@ -131,11 +131,11 @@ def _step_shares(inputs: dict[str, Any], setup: Setup) -> tuple[float, float]:
 
 
 def _slips(
-    inputs: dict[str, Any], setup: Setup, answer: float, shares: tuple[float, float]
+    loss: Tensor, setup: Setup, answer: float, shares: tuple[float, float]
 ) -> dict[str, float]:
+    """Likely wrong answers, from the graph of the answer after its backward pass (which
+    one of them changes: read the solution off the graph first)."""
     slips = {"sign flipped": -answer}
-    loss = _build(inputs, setup)
-    loss.backward()
     nodes = named_nodes(loss)
     step1, step2 = shares
     if setup.wrt in SHARED:
@@ -156,8 +156,14 @@ def _pre_activations(inputs: dict[str, Any]) -> np.ndarray:
     return np.concatenate([a1, a2])
 
 
-def _hand_values(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float]]:
-    nodes = named_nodes(_build(inputs, setup))
+def _loss_value(inputs: dict[str, Any]) -> float:
+    """L in plain NumPy, for the central-difference check: no engine code shared."""
+    a2 = _pre_activations(inputs)[len(inputs["b"]) :]
+    return float(0.5 * ((np.tanh(a2) - inputs["y"]) ** 2).sum())
+
+
+def _hand_values(loss: Tensor) -> list[tuple[str, float]]:
+    nodes = named_nodes(loss)
     values = []
     for name in ("h1", "h2"):
         values += [(f"{name}[{i}]", float(v)) for i, v in enumerate(nodes[name].value)]
@@ -185,22 +191,21 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
     hand = difficulty is Difficulty.HAND
 
-    def acceptable(inputs: dict) -> bool:
+    def judge(inputs: dict) -> tuple[bool, tuple[float, float] | None]:
         if hand and np.any(np.abs(_pre_activations(inputs)) > HAND_LIMIT):
-            return False
+            return False, None
         shares = _step_shares(inputs, setup)
         answer = sum(shares)
         if abs(answer) < SMALLEST_ANSWER:
-            return False
+            return False, shares
         # Both steps must count for a shared weight, or forgetting one goes unpunished.
         smallest = max(STEP_SHARE * abs(answer), SMALLEST_ANSWER / 2)
-        return setup.wrt not in SHARED or min(map(abs, shares)) > smallest
+        return setup.wrt not in SHARED or min(map(abs, shares)) > smallest, shares
 
-    inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
+    inputs, shares = resample_keeping(rng, lambda r: _draw_inputs(r, difficulty, setup), judge)
     loss, answer = _answer(inputs, setup)
-    check_derivative(lambda v: _build(v, setup).item(), inputs, setup.wrt, setup.index, answer)
+    check_derivative(_loss_value, inputs, setup.wrt, setup.index, answer)
     notes = {}
-    shares = _step_shares(inputs, setup)
     if setup.wrt in SHARED:
         step1, step2 = shares
         notes[setup.wrt] = (
@@ -208,7 +213,8 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
             f"{fmt(step2, 6)} from step 2 and {fmt(step1, 6)} from step 1"
         )
     solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
-    hint = useful_values(_hand_values(inputs, setup)) if hand else ""
+    steps = guided_steps(loss, setup.wrt, setup.index, answer)
+    hint = useful_values(_hand_values(loss)) if hand else ""
     return Exercise(
         generator="rnn-bptt",
         seed=0,
@@ -224,6 +230,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(inputs, setup, answer, shares),
-        steps=guided_steps(loss, setup.wrt, setup.index, answer),
+        slips=_slips(loss, setup, answer, shares),
+        steps=steps,
     )

@@ -33,10 +33,10 @@ from drill.exercises.common import (
     json_inputs,
     local_derivative,
     named_nodes,
-    resample,
     useful_values,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 
 ACTIVATIONS = ("sigmoid", "tanh")
 ASKED = ("h0", "w1")
@@ -130,10 +130,22 @@ def _loss_spec(setup: Setup) -> dict[str, str]:
     return {"loss": "half_sse", "loss_formula": f"L = ½ (h{setup.layers} − y)²"}
 
 
-def _factors(inputs: dict[str, Any], setup: Setup) -> np.ndarray:
-    """wᵢ f′(zᵢ) for each layer: what each layer multiplies the gradient by."""
-    slopes = _derivatives(_build(inputs, setup), setup)
-    return np.asarray(inputs["w"], dtype=np.float64) * np.asarray(slopes)
+def _judge(inputs: dict[str, Any], setup: Setup) -> tuple[bool, tuple[Tensor, list[float]]]:
+    """Whether every layer shrinks the gradient (each factor wᵢ f′(zᵢ) is small enough),
+    with the graph and the slopes f′(zᵢ) that tell, kept for the accepted draw."""
+    root = _build(inputs, setup)
+    slopes = _derivatives(root, setup)
+    factors = np.asarray(inputs["w"], dtype=np.float64) * np.asarray(slopes)
+    return bool(np.all(np.abs(factors) <= MAX_FACTOR)), (root, slopes)
+
+
+def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
+    """The root's value in plain NumPy, for the central-difference check: no engine code."""
+    squash = (lambda z: 1.0 / (1.0 + np.exp(-z))) if setup.activation == "sigmoid" else np.tanh
+    h = inputs["h0"]
+    for w, b in zip(inputs["w"], inputs["b"], strict=True):
+        h = squash(w * h + b)
+    return float(h if setup.asked == "h0" else 0.5 * (h - inputs["y"]) ** 2)
 
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
@@ -148,9 +160,10 @@ def _derivatives(root: Tensor, setup: Setup) -> list[float]:
     return [float(local_derivative(f, nodes[f"z{i}"].value)) for i in range(1, setup.layers + 1)]
 
 
-def _solution(root: Tensor, setup: Setup, inputs: dict[str, Any], answer: float) -> list[str]:
+def _solution(
+    root: Tensor, setup: Setup, inputs: dict[str, Any], answer: float, slopes: list[float]
+) -> list[str]:
     sym, k = SYMBOL[setup.activation], setup.layers
-    slopes = _derivatives(root, setup)
     rule = DERIVATIVE_FROM_OUTPUT[setup.activation]
     notes = {
         f"z{i}": f"{sym}′(z{i}) = {rule.format(i=i)} = {fmt(slope)}"
@@ -214,14 +227,12 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
     # Every layer must shrink the gradient, or the chain would not show what it is named for
     # (a tanh layer with |w| = 2 near z = 0 multiplies it by almost 2).
-    inputs = resample(
-        rng,
-        lambda r: _draw_inputs(r, difficulty, setup),
-        lambda v: bool(np.all(np.abs(_factors(v, setup)) <= MAX_FACTOR)),
+    inputs, (root, slopes) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty, setup), lambda v: _judge(v, setup)
     )
-    root, answer = _answer(inputs, setup)
+    answer = asked_gradient(root, "w1" if setup.asked == "w1" else "h0")
     wrt, index = setup.wrt
-    check_derivative(lambda v: _build(v, setup).item(), inputs, wrt, index, answer)
+    check_derivative(lambda v: _loss_value(v, setup), inputs, wrt, index, answer)
     return Exercise(
         generator="vanishing-gradient",
         seed=0,
@@ -239,6 +250,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         answer=answer,
         # Answers can be far below the default absolute tolerance: grade them relatively.
         tolerance=Tolerance(rel=1e-2, abs=1e-9),
-        solution=_solution(root, setup, inputs, answer),
+        solution=_solution(root, setup, inputs, answer, slopes),
         slips=_slips(inputs, setup, root, answer),
     )

@@ -1,0 +1,177 @@
+"""What makes a large export fast must not change what it writes.
+
+The package's notes and cards go into SQLite in bulk rather than through genanki's note
+objects; the exercises of an export may be made in worker processes; and generators
+judge their draws with less repeated work (drill.exercises.screening). Each is compared
+here with the plain way it replaces.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import sqlite3
+import zipfile
+
+import genanki
+import numpy as np
+import pytest
+from export_samples import basic_deck, compute_deck, fake_make
+
+from drill.exchange import workers
+from drill.exchange.anki_notes import note_fields, note_type_of, note_types
+from drill.exchange.apkg import CSS, _anki_deck, _note_type, anki_tags, render_apkg, stable_id
+from drill.exchange.entries import entries, exercise_jobs
+from drill.exercises import make
+from drill.exercises.base import Difficulty
+from drill.exercises.common import GRID, NoAcceptableDraw, draw, resample
+from drill.exercises.normgraph import exact_sigma
+from drill.exercises.rmsnorm import exact_rms
+from drill.exercises.screening import first_accepted, resample_keeping
+from drill.model import Card, CardType, Deck
+
+T0 = 1_700_000_000.0
+
+
+def _rows(package: bytes) -> list[str]:
+    """Every row of the package's collection, as SQL."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        database = archive.read("collection.anki2")
+    db = sqlite3.connect(":memory:")
+    db.deserialize(database)
+    rows = list(db.iterdump())
+    db.close()
+    return rows
+
+
+def _genanki_package(items, timestamp: float) -> bytes:
+    """The package as genanki's own Note and Deck objects write it."""
+    models = note_types(genanki, _note_type(genanki), stable_id, CSS)
+    decks: dict[str, genanki.Deck] = {}
+    for entry in items:
+        deck = decks.setdefault(entry.deck.id, _anki_deck(genanki, entry.deck))
+        name = note_type_of(entry, "drill")
+        deck.add_note(
+            genanki.Note(
+                model=models[name],
+                fields=note_fields(entry, name),
+                tags=anki_tags(entry),
+                guid=genanki.guid_for(entry.key),
+            )
+        )
+    connection = sqlite3.connect(":memory:")
+    genanki.Package(list(decks.values())).write_to_db(
+        connection.cursor(), timestamp, itertools.count(int(timestamp * 1000))
+    )
+    connection.commit()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("collection.anki2", connection.serialize())
+    connection.close()
+    return buffer.getvalue()
+
+
+def _every_note_type() -> Deck:
+    cards = (
+        Card("kinds", "cloze", type=CardType.CLOZE, text="{{c1::Adam}} keeps {{c2::two}} moments"),
+        Card("kinds", "typed", q="2 + 2?", a="Four.", type_answer="4", reverse=True),
+        Card("kinds", "typed-one-way", q="3 + 3?", a="Six.", type_answer="6"),
+        Card("kinds", "reversed", q="ReLU", a="max(0, x)", reverse=True),
+        Card(
+            "kinds",
+            "choice",
+            q="Which?",
+            type=CardType.CHOICE,
+            choices=("a", "b", "c"),
+            answers=("b",),
+        ),
+    )
+    return Deck("kinds", "Every kind", cards, tags=("two words",))
+
+
+def test_bulk_rows_are_the_rows_genanki_writes():
+    decks = [basic_deck(), _every_note_type(), compute_deck(), basic_deck("ml2", "Again")]
+    items = list(entries(decks, instances=3, seed=5, make=fake_make))
+    content, notes = render_apkg(items, timestamp=T0)
+    assert notes == len(items)
+    assert _rows(content) == _rows(_genanki_package(items, T0))
+
+
+def _cheap_jobs(count: int):
+    deck = Deck("c", "C", (Card("c", "n", type=CardType.COMPUTE, generator="param-count"),))
+    return exercise_jobs([deck], count, 3, Difficulty.HAND)
+
+
+def test_exercises_made_by_workers_are_those_made_here(monkeypatch):
+    jobs = _cheap_jobs(40)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(workers, "CHUNK", 3)
+    monkeypatch.setattr(workers, "worker_count", lambda jobs: 2)
+    with workers.made_in_order(jobs) as made:
+        pooled = list(made)
+    assert pooled == [make(*job) for job in jobs]
+
+
+def test_workers_only_for_many_exercises_and_idle_cores(monkeypatch):
+    monkeypatch.setattr(workers.sys, "platform", "linux")
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert workers.worker_count(workers.PARALLEL_FROM - 1) == 0
+    assert workers.worker_count(10 * workers.PARALLEL_FROM) == 3  # one core left here
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (2.5, 0.0, 0.0))
+    assert workers.worker_count(10 * workers.PARALLEL_FROM) == 1
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (4.0, 0.0, 0.0))
+    assert workers.worker_count(10 * workers.PARALLEL_FROM) == 0
+
+
+def test_small_exports_and_given_makers_stay_in_this_process(monkeypatch):
+    monkeypatch.setattr(workers, "_pool", lambda *args: pytest.fail("no pool expected"))
+    jobs = _cheap_jobs(workers.PARALLEL_FROM + 1)
+    with workers.made_in_order(jobs, fake_make) as made:
+        assert next(made) == fake_make(*jobs[0])
+
+
+def test_a_worker_error_reaches_the_export(monkeypatch):
+    deck = Deck("c", "C", (Card("c", "n", type=CardType.COMPUTE, generator="no-such-gen"),))
+    jobs = exercise_jobs([deck], 12, 3, Difficulty.HAND)
+    monkeypatch.setattr(workers, "worker_count", lambda jobs: 2)
+    with pytest.raises(Exception, match="no-such-gen"), workers.made_in_order(jobs) as made:
+        list(made)
+
+
+@pytest.mark.parametrize(
+    ("size", "low", "high", "accepted"),
+    [(4, -2.0, 2.0, exact_sigma), (5, -2.0, 2.0, exact_sigma), (4, -2.0, 2.0, exact_rms)],
+)
+def test_block_draws_match_drawing_one_at_a_time(size, low, high, accepted):
+    for seed in range(60):
+        one, block = np.random.default_rng(seed), np.random.default_rng(seed)
+        expected = resample(one, lambda r: draw(r, Difficulty.HAND, (size,), low, high), accepted)
+        got = first_accepted(block, size, low, high, accepted, 20_000)
+        assert got.tolist() == expected.tolist()
+        assert block.bit_generator.state == one.bit_generator.state
+        assert block.random() == one.random()
+
+
+def test_block_draws_give_up_as_resample_does():
+    rng = np.random.default_rng(0)
+    with pytest.raises(NoAcceptableDraw, match="in 100 tries"):
+        first_accepted(rng, 3, -2.0, 2.0, exact_sigma, 100)  # 3 values: σ is never exact
+
+
+def test_row_judges_agree_with_one_draw_judged_alone():
+    rows = np.random.default_rng(1).integers(-4, 5, size=(2000, 4)) * GRID
+    for judge in (exact_sigma, exact_rms):
+        assert judge(rows).tolist() == [bool(judge(row)) for row in rows]
+
+
+def test_a_kept_build_comes_with_the_draw_resample_returns():
+    builds = []
+
+    def judge(value):
+        builds.append(value)
+        return value > 0.9, value * 2
+
+    value, built = resample_keeping(np.random.default_rng(4), lambda r: r.random(), judge)
+    assert value == resample(np.random.default_rng(4), lambda r: r.random(), lambda v: v > 0.9)
+    assert built == value * 2 and builds[-1] == value
