@@ -10,6 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from queue_support import oracle_build_queue, oracle_count_due
 
 from drill.decks.curriculum import load_curriculum
 from drill.decks.index import load_index
@@ -19,7 +20,7 @@ from drill.home.config import Config
 from drill.model import CardState, Rating
 from drill.review import stats
 from drill.review.due import CardList, DueQuery
-from drill.review.queue import day_end, day_start, interleave, learning_horizon
+from drill.review.queue import day_end, day_start
 from drill.review.session import Session
 from drill.review.siblings import bury_siblings
 from drill.review.store import CardRecord, Review, Store
@@ -94,25 +95,13 @@ def _expected(cards, store: Store, config: Config):
     records = store.cards()
     start, end = day_start(NOW, config.rollover_hour), day_end(NOW, config.rollover_hour)
     until = day_end(end, config.rollover_hour)
-    horizon = learning_horizon(NOW, config)
     reviewed = store.keys_reviewed_since(start)
     done = store.counts_since(start)
     shown = bury_siblings(cards, records, reviewed, end)
-    new = learning = review = later = 0
-    for card in shown:
-        r = records.get(card.key)
-        if r is not None and r.suspended:
-            continue
-        if r is None or r.state is CardState.NEW or r.due is None:
-            new += 1
-        elif r.state is CardState.REVIEW:
-            review += r.due < end
-        elif r.due <= horizon:
-            learning += 1
-        elif r.due < end:
-            later += 1
+    counts = oracle_count_due(shown, records, NOW, config, done)
+    today = (counts.new, counts.learning, counts.review, counts.later_today)
     tomorrow_due = tomorrow_new = 0
-    for card in cards:
+    for card in cards:  # tomorrow's counts take buried siblings too
         r = records.get(card.key)
         if r is not None and r.suspended:
             continue
@@ -122,30 +111,11 @@ def _expected(cards, store: Store, config: Config):
             tomorrow_due += r.due < until
         else:
             tomorrow_due += end <= r.due < until
-    new_left = max(0, config.new_per_day - done[0])
-    reviews_left = max(0, config.reviews_per_day - done[1])
-    today = (min(new, new_left), learning, min(review, reviews_left), later)
     tomorrow = (
         max(0, min(tomorrow_due - today[2], config.reviews_per_day)),
         max(0, min(tomorrow_new - today[0], config.new_per_day)),
     )
-    due_reviews = sorted(
-        (
-            (records[c.key].due, i, c.key)
-            for i, c in enumerate(shown)
-            if c.key in records
-            and not records[c.key].suspended
-            and records[c.key].state is CardState.REVIEW
-            and records[c.key].due < end
-        ),
-    )
-    new_keys = [
-        c.key
-        for c in shown
-        if c.key not in records
-        or (records[c.key].state is CardState.NEW and not records[c.key].suspended)
-    ]
-    queue = interleave([k for *_, k in due_reviews[:reviews_left]], new_keys[:new_left])
+    queue = [card.key for card in oracle_build_queue(shown, records, NOW, config, done)]
     return today, tomorrow, queue
 
 

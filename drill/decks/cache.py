@@ -139,31 +139,28 @@ class DeckCache:
 
     def get(self, file: Path, stamp: Stamp) -> CachedDeck | None:
         """The deck parsed from exactly this version of `file`, if it is cached."""
-        if self.db is None:
-            return None
-        try:
-            row = self.db.execute(
-                "SELECT size, mtime_ns, digest, deck FROM decks WHERE path = ?", (stamp.path,)
-            ).fetchone()
-        except sqlite3.Error:
-            return None
-        if row is None or tuple(row[:3]) != stamp[1:4]:
-            return None
-        return decode(row[3], file)
+        payload = self._entry(stamp, "deck")
+        return decode(payload, file) if payload is not None else None
 
     def header(self, stamp: Stamp) -> Header | None:
         """The header of the deck cached for exactly this version of a file, if any."""
+        text = self._entry(stamp, "header")
+        return decode_header(text) if text is not None else None
+
+    def _entry(self, stamp: Stamp, column: str) -> str | None:
+        """`column` (deck or header) of the entry for exactly this version of a file."""
         if self.db is None:
             return None
         try:
             row = self.db.execute(
-                "SELECT size, mtime_ns, digest, header FROM decks WHERE path = ?", (stamp.path,)
+                f"SELECT size, mtime_ns, digest, {column} FROM decks WHERE path = ?",
+                (stamp.path,),
             ).fetchone()
         except sqlite3.Error:
             return None
         if row is None or tuple(row[:3]) != stamp[1:4]:
             return None
-        return decode_header(row[3])
+        return row[3]
 
     def settled(self, file: Path, max_bytes: int) -> tuple[Header, Stamp] | None:
         """The header and stamp of a cached deck found by the file's size and modification
