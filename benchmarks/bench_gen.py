@@ -11,7 +11,10 @@ it. The best of `--repeat` runs is reported.
 With `--whole K` it also times whole processes, K of each in turn: `drill gen
 mlp-backward -n N --format json` against `benchmarks/numpy_mlp.py -n N`, the same
 forward and backward passes in a plain NumPy loop printing JSON (start-up included on
-both sides); medians and their ratio.
+both sides); medians and their ratio. `--before DIR` (repeatable) adds the same `drill
+gen` run from another tree holding a `drill` package (an older commit's, e.g. from `git
+archive COMMIT drill | tar -x -C DIR`) to each round, so before and after come from one
+run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -66,21 +69,27 @@ def _timed(loop: Callable[[int, Difficulty], None], n: int, d: Difficulty) -> fl
     return time.perf_counter() - start
 
 
-def whole_processes(n: int, runs: int) -> tuple[float, float]:
-    """Median seconds of `drill gen` and of the NumPy loop, run in turn, as whole processes."""
+def whole_processes(n: int, runs: int, before: Sequence[Path] = ()) -> dict[str, list[float]]:
+    """Seconds of each run of `drill gen` (this checkout's, then each of `before`'s) and
+    of the NumPy loop ("numpy"), run in turn, as whole processes."""
     checkout = Path(__file__).resolve().parent.parent
-    env = dict(os.environ, PYTHONPATH=str(checkout))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed drill has its bytecode
     drill = [sys.executable, "-m", "drill", "gen", "mlp-backward", "-n", str(n), "--format", "json"]
     numpy = [sys.executable, str(checkout / "benchmarks" / "numpy_mlp.py"), "-n", str(n)]
-    times: dict[str, list[float]] = {"drill": [], "numpy": []}
-    for run in range(runs + 1):  # the first round warms up
-        for name, command in (("drill", drill), ("numpy", numpy)):
+    # Each drill runs from its own tree: `python -m` looks in the working folder first.
+    commands = {"drill": (drill, checkout)}
+    for tree in before:
+        commands[str(tree)] = (drill, tree.resolve())
+    commands["numpy"] = (numpy, checkout)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for run in range(runs + 1):  # the first round warms up (and writes the bytecode)
+        for name, (command, tree) in commands.items():
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed drill has its bytecode
             start = time.perf_counter()
-            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, check=True)
             if run:
                 times[name].append(time.perf_counter() - start)
-    return statistics.median(times["drill"]), statistics.median(times["numpy"])
+    return times
 
 
 def main() -> None:
@@ -88,6 +97,9 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="exercises per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per loop; the best counts")
     parser.add_argument("--whole", type=int, default=0, help="whole-process runs of each")
+    parser.add_argument(
+        "--before", type=Path, action="append", default=[], help="with --whole: also this tree"
+    )
     args = parser.parse_args()
     print(f"mlp-backward, n = {args.n}, best of {args.repeat}")
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, {platform.machine()}")
@@ -98,12 +110,18 @@ def main() -> None:
         base = best_rate(baseline_loop, args.n, difficulty, args.repeat)
         print(f"{difficulty.value:<11}{ours:>12,.0f}{base:>15,.0f}{base / ours:>7.1f}x")
     if args.whole:
-        ours, base = whole_processes(args.n, args.whole)
+        times = whole_processes(args.n, args.whole, args.before)
+        numpy_runs = times["numpy"]
         print()
-        print(f"whole processes, median of {args.whole}, in turn")
-        print(f"drill gen mlp-backward -n {args.n} --format json  {ours * 1000:>7.0f} ms")
-        print(f"benchmarks/numpy_mlp.py -n {args.n}                 {base * 1000:>7.0f} ms")
-        print(f"ratio (target <= 3x)                           {ours / base:>7.2f}x")
+        print(f"whole processes, median of {args.whole} in turn; ratios taken round by round")
+        label = f"benchmarks/numpy_mlp.py -n {args.n}"
+        print(f"{label:<47} {statistics.median(numpy_runs) * 1000:>7.0f} ms")
+        rows = [("drill", f"drill gen mlp-backward -n {args.n} --format json")]
+        rows += [(str(tree), f"  the same, from {tree}") for tree in args.before]
+        for name, label in rows:
+            ms = statistics.median(times[name]) * 1000
+            ratio = statistics.median(a / b for a, b in zip(times[name], numpy_runs, strict=True))
+            print(f"{label:<47} {ms:>7.0f} ms  {ratio:>5.2f}x (target <= 3x)")
 
 
 if __name__ == "__main__":

@@ -490,3 +490,14 @@ def test_trace_lists_named_nodes_with_values_then_gradients():
 def test_bad_use_raises_with_shapes(bad, error, pattern):
     with pytest.raises(error, match=pattern):
         bad()
+
+
+def test_a_trace_copies_unless_told_to_hold_the_nodes_own_arrays():
+    x = Tensor([1.0, -2.0], name="x")
+    loss = (x * x).sum().named("L")
+    loss.backward()
+    copied, held = ({e.name: e for e in E.trace(loss, copies=copies)} for copies in (True, False))
+    assert copied["x"].value is not x.value and copied["x"].grad is not x.grad
+    assert held["x"].value is x.value and held["x"].grad is x.grad
+    (x * 3.0).sum().backward()  # a new sweep gives x a new gradient array
+    assert held["x"].grad.tolist() == [2.0, -4.0] and x.grad.tolist() == [3.0, 3.0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 import typer
@@ -162,14 +164,29 @@ def test_output_file_is_written_and_not_overwritten_without_force(tmp_path):
 
 
 def test_progress_bar_goes_to_stderr_and_leaves_stdout_alone(monkeypatch):
-    import rich.console
-
-    quiet = gen("param-count", "conv-output-size", "-n", "30", "-f", "json").stdout
-    monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
+    quiet = gen("param-count", "conv-output-size", "-n", "30", "-f", "json")
+    assert "Generating" not in quiet.stderr
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich's switch: take stderr for a terminal
     loud = gen("param-count", "conv-output-size", "-n", "30", "-f", "json")
     assert loud.exit_code == 0
-    assert loud.stdout == quiet
+    assert loud.stdout == quiet.stdout
     assert "Generating" in loud.stderr
+
+
+def test_a_worksheet_written_to_a_pipe_does_not_load_rich(tmp_path):
+    """Standard error that is no terminal gets no progress bar: rich is not even imported."""
+    script = (
+        "import sys\n"
+        "from drill.cli import main\n"
+        "sys.argv = ['drill', 'gen', 'param-count', '-n', '60', '-f', 'json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('rich' in sys.modules, 'rich.console' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {"DRILL_HOME": str(tmp_path), "PATH": ""}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 60
+    assert result.stderr.split() == ["False", "False"]
 
 
 def test_without_names_every_generator_comes_in_turn():

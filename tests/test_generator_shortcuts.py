@@ -1,10 +1,14 @@
 """The shortcuts taken to make exercises faster give the same numbers and text as before:
-hand draws from the same random stream, numbers formatted as NumPy formats them, and
-mlp-backward's NumPy network agreeing with the engine's."""
+hand draws from the same random stream (one call for many draws too), numbers formatted
+as NumPy formats them, mlp-backward's NumPy network agreeing with the engine's, its
+solution and steps read off one walk of the graph, and JSON written as json.dumps writes
+it."""
 
 from __future__ import annotations
 
+import json
 import math
+from enum import StrEnum
 
 import numpy as np
 import pytest
@@ -13,7 +17,20 @@ from hypothesis import strategies as st
 
 from drill.exercises import mlp
 from drill.exercises.base import Difficulty
-from drill.exercises.common import GRID, draw, fmt
+from drill.exercises.common import (
+    GRID,
+    derivative_note,
+    draw,
+    draw_all,
+    fmt,
+    guided_steps,
+    named_nodes,
+    pick,
+    random_index,
+    worked_solution,
+)
+from drill.exercises.registry import make
+from drill.exercises.worksheet import build, indented_json, render_json
 
 
 @pytest.mark.parametrize("shape", [(), (1,), (3,), (2, 3)])
@@ -64,3 +81,99 @@ def test_the_numpy_network_agrees_with_the_engine(activation, loss, wrt):
         dz2 = mlp._loss_gradient(z2, inputs["y"], loss)
         assert mlp._pushed_back(inputs, setup, z1, h1, dz2) == pytest.approx(answer, abs=1e-12)
         assert mlp._numpy_loss(inputs, setup) == pytest.approx(graph.item(), abs=1e-12)
+
+
+# -- one call to the generator for many draws ------------------------------------------
+
+WANTED = [
+    ("x", (2,), -2.0, 2.0, True),
+    ("W", (3, 2), -1.5, 1.5, True),
+    ("b", (3,), -1.0, 1.0, False),
+    ("s", (), -1.0, 1.0, False),
+    ("one", (1,), 0.0, 0.5, True),
+]
+
+
+@pytest.mark.parametrize("difficulty", list(Difficulty))
+def test_draw_all_is_draw_after_draw_from_one_call(difficulty):
+    for seed in range(40):
+        ours, reference = np.random.default_rng(seed), np.random.default_rng(seed)
+        drawn = draw_all(ours, difficulty, WANTED)
+        assert list(drawn) == [name for name, *_ in WANTED]
+        for name, shape, low, high, nonzero in WANTED:
+            expected = draw(reference, difficulty, shape, low, high, nonzero)
+            assert np.array_equal(drawn[name], expected) and drawn[name].shape == np.shape(expected)
+        assert ours.bit_generator.state == reference.bit_generator.state
+
+
+def test_a_single_choice_is_picked_without_a_draw_as_numpy_would():
+    for seed in range(20):
+        ours, reference = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert pick(ours, ["only"]) == "only" and reference.integers(1) == 0
+        assert random_index(ours, (1, 3)) == (0, int(reference.integers(3)))
+        assert ours.bit_generator.state == reference.bit_generator.state
+
+
+# -- JSON with an indent, written without the json module's Python encoder --------------
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from([Colour.RED, np.float64(0.1), np.float64("nan")]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=6), inner, max_size=4),
+        st.dictionaries(st.one_of(st.integers(-9, 9), st.booleans(), st.none()), inner, max_size=2),
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_indented_json_is_what_json_dumps_writes(value):
+    assert indented_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_a_worksheet_in_json_is_what_json_dumps_writes():
+    for difficulty in Difficulty:
+        sheet = build(["mlp-backward", "softmax-cross-entropy", "sampling"], 15, 3, difficulty)
+        for steps in (False, True):
+            records = [exercise.to_dict(steps=steps) for exercise in sheet.exercises]
+            written = render_json(sheet.exercises, steps=steps)
+            assert written == json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_what_json_refuses_indented_json_refuses_alike():
+    with pytest.raises(TypeError, match="int64 is not JSON serializable"):
+        indented_json({"n": [1.0, np.int64(2)]})
+
+
+# -- one walk of the graph for the answer, the solution and the steps --------------------
+
+
+def test_mlp_backward_reads_its_solution_and_steps_as_the_graph_gives_them():
+    for seed in range(30):
+        exercise = make("mlp-backward", seed, difficulty=list(Difficulty)[seed % 2])
+        inputs = {name: np.array(value) for name, value in exercise.inputs.items()}
+        sizes = (len(inputs["x"]), len(inputs["b1"]), len(inputs["y"]))
+        wrt, index = exercise.asked["wrt"], tuple(exercise.asked["index"])
+        setup = mlp.Setup(exercise.spec["activation"], exercise.spec["loss"], sizes, wrt, index)
+        loss, answer = mlp._answer(inputs, setup)  # a graph of its own, read node by node
+        z1 = named_nodes(loss)["z1"].value
+        notes = {"z1": derivative_note(setup.activation, "z1", z1)}  # f′ from the engine
+        assert exercise.answer == answer
+        assert exercise.solution == worked_solution(loss, wrt, index, answer, notes)
+        assert exercise.steps == guided_steps(loss, wrt, index, answer)

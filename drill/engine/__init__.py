@@ -54,6 +54,8 @@ Trace
     trace(L) -> [TraceEntry(name, op, value, grad, forward, backward), …]: the named nodes
     L depends on, in creation order (a topological order), with copies of their values
     and, after L.backward(), their gradients. Worked solutions are written from it.
+    trace(L, order=topological_order(L)) reuses a walk the caller has made already;
+    trace(L, copies=False) holds the nodes' own arrays, for a caller that only reads them.
 
 Errors
     Shape mismatches (broadcasting, matmul, losses, Linear, a wrong seed) raise ValueError

@@ -9,6 +9,8 @@ topologically and sweeps it in reverse.
 from __future__ import annotations
 
 import itertools
+import math
+import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,6 +22,7 @@ Axis = int | tuple[int, ...] | None
 # Every node takes the next number at creation. Parents always exist before their
 # children, so sorting by this number is a topological order of any graph.
 _creation_counter = itertools.count()
+_creation_number = operator.attrgetter("seq")
 
 
 def _no_backward(grad: np.ndarray) -> None:
@@ -41,6 +44,14 @@ def as_float_array(data: Any) -> np.ndarray:
     return array
 
 
+def _own_copy(value: Any) -> np.ndarray:
+    """A new float64 array holding `value`; what ops produce (float64 arrays and NumPy
+    scalars) needs no conversion, which costs more than the copy for small arrays."""
+    if (type(value) is np.ndarray and value.dtype == np.float64) or type(value) is np.float64:
+        return np.array(value)
+    return np.array(as_float_array(value), dtype=np.float64)
+
+
 def as_tensor(data: Any) -> Tensor:
     """`data` itself if it is a Tensor, else a new leaf holding it."""
     return data if isinstance(data, Tensor) else Tensor(data)
@@ -48,6 +59,8 @@ def as_tensor(data: Any) -> Tensor:
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum `grad` back down to `shape`, undoing NumPy broadcasting."""
+    if grad.shape == shape:  # nothing was broadcast: the common case
+        return grad
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
@@ -59,7 +72,9 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def make_node(value: np.ndarray, parents: Iterable[Tensor], op: str, backward: Backward) -> Tensor:
     """The output node of an operation (for writing new ops outside this module)."""
-    node = Tensor(value, op=op)
+    node = Tensor.__new__(Tensor)
+    node.value = _own_copy(value)
+    node._start(op)
     node.parents = tuple(parents)
     node._backward = backward
     return node
@@ -67,6 +82,8 @@ def make_node(value: np.ndarray, parents: Iterable[Tensor], op: str, backward: B
 
 def broadcast_pair(a: Any, b: Any, symbol: str) -> tuple[Tensor, Tensor]:
     a, b = as_tensor(a), as_tensor(b)
+    if a.shape == b.shape or not a.ndim or not b.ndim:  # these always broadcast
+        return a, b
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -95,7 +112,11 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, value: Any, name: str | None = None, *, op: str = "leaf") -> None:
-        self.value: np.ndarray = np.array(as_float_array(value), dtype=np.float64)
+        self.value: np.ndarray = _own_copy(value)
+        self._start(op, name)
+
+    def _start(self, op: str, name: str | None = None) -> None:
+        """Everything but the value, as a new node starts (make_node skips __init__'s copy)."""
         self.grad: np.ndarray | None = None
         self.parents: tuple[Tensor, ...] = ()
         self.op = op
@@ -199,6 +220,8 @@ class Tensor:
         return make_node(-a.value, (a,), "neg", backward)
 
     def __pow__(self, exponent: Any) -> Tensor:
+        if type(exponent) is int or type(exponent) is float:  # the usual case: x**2
+            return self._power(float(exponent))
         if isinstance(exponent, Tensor):
             raise TypeError(
                 f"power needs a scalar exponent, not a Tensor of shape {exponent.shape} "
@@ -209,7 +232,9 @@ class Tensor:
                 f"power needs a scalar exponent, not {type(exponent).__name__} of shape "
                 f"{np.shape(exponent)} (base shape {self.shape})"
             )
-        p = float(as_float_array(exponent))
+        return self._power(float(as_float_array(exponent)))
+
+    def _power(self, p: float) -> Tensor:
         a = self
 
         def backward(g: np.ndarray) -> None:
@@ -231,14 +256,14 @@ class Tensor:
         a = self
 
         def backward(g: np.ndarray) -> None:
-            kept = g if keepdims else np.expand_dims(g, axes)
-            a.grad += np.broadcast_to(kept, a.shape)
+            kept = g if keepdims or g.ndim == 0 else np.expand_dims(g, axes)
+            a.grad += kept  # broadcast across the summed axes by the addition itself
 
         return make_node(a.value.sum(axis=axes, keepdims=keepdims), (a,), "sum", backward)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axes = normalize_axes(axis, self.shape)
-        count = int(np.prod([self.shape[ax] for ax in axes]))
+        count = math.prod(self.shape[ax] for ax in axes)
         return self.sum(axis=axes, keepdims=keepdims) / count
 
     def reshape(self, *shape: int) -> Tensor:
@@ -309,7 +334,7 @@ class Tensor:
                     f"backward() of a non-scalar of shape {self.shape} needs a seed "
                     f"gradient of that shape"
                 )
-            seed_array = np.ones_like(self.value)
+            seed_array = np.ones(self.value.shape)
         else:
             seed_array = np.array(as_float_array(seed), dtype=np.float64)
             if seed_array.shape != self.shape:
@@ -318,11 +343,13 @@ class Tensor:
                     f"the output shape {self.shape}"
                 )
         order = topological_order(self)
-        for node in order:
-            node.grad = np.zeros_like(node.value)
+        for node in order:  # zeros_like keeps a transpose's layout; zeros costs a third
+            value = node.value
+            node.grad = np.zeros(value.shape) if value.flags.c_contiguous else np.zeros_like(value)
         self.grad = seed_array
         for node in reversed(order):
-            node._backward(node.grad)
+            if node._backward is not _no_backward:  # a leaf has nothing to pass on
+                node._backward(node.grad)
 
 
 def matmul(a: Any, b: Any) -> Tensor:
@@ -350,12 +377,12 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 def topological_order(root: Tensor) -> list[Tensor]:
     """Every node `root` depends on, itself included, parents before children."""
-    seen: dict[int, Tensor] = {}
+    seen = {id(root): root}
     stack = [root]
     while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen[id(node)] = node
-        stack.extend(node.parents)
-    return sorted(seen.values(), key=lambda node: node.seq)
+        for parent in stack.pop().parents:
+            key = id(parent)
+            if key not in seen:
+                seen[key] = parent
+                stack.append(parent)
+    return sorted(seen.values(), key=_creation_number)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from drill.engine.tensor import Tensor, topological_order
 
 
-@dataclass(frozen=True)
-class TraceEntry:
+class TraceEntry(NamedTuple):
+    """One named node (a tuple: a trace makes one for every named node of a graph, and a
+    frozen dataclass cost several times as much to build)."""
+
     name: str
     op: str  # "leaf" for inputs and parameters
     value: np.ndarray
@@ -23,17 +25,30 @@ class TraceEntry:
         return self.op == "leaf"
 
 
-def trace(root: Tensor) -> list[TraceEntry]:
-    """The named nodes `root` depends on (itself included), parents before children."""
+def trace(root: Tensor, order: list[Tensor] | None = None, copies: bool = True) -> list[TraceEntry]:
+    """The named nodes `root` depends on (itself included), parents before children.
+
+    `order` is topological_order(root) when the caller has it already (a large part of
+    the cost of a small graph's trace is that walk). With `copies=False` the entries hold
+    the nodes' own arrays, for a caller that only reads them (backward() gives every node
+    new gradient arrays, so a later sweep leaves them as they were)."""
+    if order is None:
+        order = topological_order(root)
+    if not copies:
+        return [
+            TraceEntry(n.name, n.op, n.value, n.grad, n.forward_note, n.backward_note)
+            for n in order
+            if n.name
+        ]
     return [
-        TraceEntry(
-            name=node.name,
-            op=node.op,
-            value=node.value.copy(),
-            grad=None if node.grad is None else node.grad.copy(),
-            forward=node.forward_note,
-            backward=node.backward_note,
+        TraceEntry(  # np.array copies (at half the cost of .copy() for such small arrays)
+            node.name,
+            node.op,
+            np.array(node.value),
+            None if node.grad is None else np.array(node.grad),
+            node.forward_note,
+            node.backward_note,
         )
-        for node in topological_order(root)
+        for node in order
         if node.name
     ]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -88,6 +89,8 @@ class NoAcceptableDraw(RuntimeError):
 
 def pick(rng: np.random.Generator, choices: Sequence[T]) -> T:
     """One item of `choices`, as the Python value itself (never a NumPy scalar)."""
+    if len(choices) == 1:  # rng.integers(1) takes nothing from the stream: skip its cost
+        return choices[0]
     return choices[int(rng.integers(len(choices)))]
 
 
@@ -123,6 +126,69 @@ def draw(
     return np.asarray(values, dtype=np.float64)
 
 
+Wanted = tuple[tuple[str, tuple[int, ...], float, float, bool], ...]
+
+
+def draw_all(
+    rng: np.random.Generator, difficulty: Difficulty, wanted: Iterable[Sequence[Any]]
+) -> dict[str, Any]:
+    """draw() for each (name, shape, low, high, nonzero) of `wanted`, in that order, from
+    one call to `rng`: the same values, leaving `rng` in the same state, without the
+    overhead of a call for each array (most of the cost of drawing small arrays)."""
+    return draw_plan(tuple(tuple(each) for each in wanted)).draw(rng, difficulty)
+
+
+@dataclass(frozen=True)
+class DrawPlan:
+    """What draw_all needs, worked out once for a `wanted`: per drawn value, where its
+    grid's values start in `grid`, how many there are, its range and whether it must be
+    nonzero; per array, its name, shape and slice."""
+
+    grid: np.ndarray
+    offsets: np.ndarray
+    counts: np.ndarray
+    lows: np.ndarray
+    highs: np.ndarray
+    nonzero: np.ndarray
+    pieces: tuple[tuple[str, tuple[int, ...], int, int], ...]
+
+    def draw(self, rng: np.random.Generator, difficulty: Difficulty) -> dict[str, Any]:
+        if difficulty is Difficulty.HAND:
+            values = self.grid[self.offsets + rng.integers(0, self.counts)]
+        else:
+            values = np.round(rng.uniform(self.lows, self.highs), CALC_DECIMALS)
+            values = np.where((values == 0.0) & self.nonzero, 10.0**-CALC_DECIMALS, values)
+        return {name: values[start:stop].reshape(shape) for name, shape, start, stop in self.pieces}
+
+
+@functools.cache
+def draw_plan(wanted: Wanted) -> DrawPlan:
+    """The plan of draw_all for `wanted` (kept: generators draw the same shapes again)."""
+    grids, offsets, counts, lows, highs, nonzero, pieces = [], [], [], [], [], [], []
+    start = size = 0
+    for name, shape, low, high, keep_out_zero in wanted:
+        grid = _grid_steps(low, high, keep_out_zero)
+        n = math.prod(shape)
+        offsets += [size] * n
+        counts += [len(grid)] * n
+        lows += [low] * n
+        highs += [high] * n
+        nonzero += [keep_out_zero] * n
+        pieces.append((name, shape, start, start + n))
+        grids.append(grid * GRID)
+        start += n
+        size += len(grid)
+    return DrawPlan(
+        grid=np.concatenate(grids),
+        offsets=np.array(offsets, dtype=np.int64),
+        counts=np.array(counts, dtype=np.int64),
+        lows=np.array(lows, dtype=np.float64),
+        highs=np.array(highs, dtype=np.float64),
+        nonzero=np.array(nonzero, dtype=bool),
+        pieces=tuple(pieces),
+    )
+
+
 @functools.cache
 def _grid_steps(low: float, high: float, nonzero: bool) -> np.ndarray:
     """The multiples of GRID in [low, high], in units of GRID (read-only: shared)."""
@@ -135,7 +201,7 @@ def _grid_steps(low: float, high: float, nonzero: bool) -> np.ndarray:
 
 def clear_of_kinks(values: Iterable[Any], margin: float = KINK_MARGIN) -> bool:
     """True when every value lies farther than `margin` from 0 (a ReLU's kink)."""
-    return all(np.all(np.abs(np.asarray(v, dtype=np.float64)) > margin) for v in values)
+    return all((np.abs(np.asarray(v, dtype=np.float64)) > margin).all() for v in values)
 
 
 def resample(
@@ -154,7 +220,7 @@ def resample(
 
 def random_index(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[int, ...]:
     """A uniformly drawn position in an array of `shape` (() for a scalar)."""
-    return tuple(int(rng.integers(n)) for n in shape)
+    return tuple(0 if n == 1 else int(rng.integers(n)) for n in shape)  # see pick()
 
 
 def one_hot(size: int, hot: int) -> np.ndarray:
@@ -175,8 +241,11 @@ def central_difference(
 ) -> float:
     """(f(v + h) − f(v − h)) / 2h for one element of one input, in float64."""
 
+    arrays = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
+
     def shifted(delta: float) -> float:
-        moved = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
+        moved = dict(arrays)  # f only reads its inputs: only the shifted one is a new copy
+        moved[wrt] = arrays[wrt].copy()
         moved[wrt][tuple(index)] += delta
         return float(f(moved))
 
@@ -278,9 +347,25 @@ def slips_apart(slips: Mapping[str, Any], answer: Any) -> dict[str, Any]:
 # -- text -------------------------------------------------------------------------------
 
 
+# Texts fmt made already: an exercise shows each number several times (an input in the
+# question, again in the solution and the steps), and by hand most numbers are the same
+# few multiples of 0.5.
+_FORMATTED: dict[tuple[float, int], str] = {}
+_FORMATTED_MAX = 4096
+
+
 def fmt(x: float, digits: int = 4) -> str:
     """A number for display: integers plainly, others to `digits` significant figures."""
-    x = float(x)
+    key = (float(x), digits)
+    text = _FORMATTED.get(key)
+    if text is None:
+        if len(_FORMATTED) >= _FORMATTED_MAX:
+            _FORMATTED.clear()
+        text = _FORMATTED[key] = _number_text(*key)
+    return text
+
+
+def _number_text(x: float, digits: int) -> str:
     if x == 0.0:
         return "0"  # also turns −0.0 into 0
     if math.isinf(x):  # a masked attention score
@@ -300,21 +385,21 @@ def fmt(x: float, digits: int = 4) -> str:
 
 def fmt_array(value: Any, digits: int = 4) -> str:
     """A scalar, vector or matrix for display: 1.5, [1, -0.5], [[1, 2], [3, 4]]."""
-    array = np.asarray(value, dtype=np.float64)
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        array = value  # no conversion to make (the usual case: a node's value)
+    else:
+        array = np.asarray(value, dtype=np.float64)
     if array.ndim == 0:
         return fmt(float(array), digits)
     return _fmt_nested(array.tolist(), digits)
 
 
 def _fmt_nested(items: list[Any], digits: int) -> str:
-    return (
-        "["
-        + ", ".join(
-            _fmt_nested(item, digits) if isinstance(item, list) else fmt(item, digits)
-            for item in items
-        )
-        + "]"
-    )
+    # An array's tolist() nests evenly: when one item is a list, every item is.
+    if items and isinstance(items[0], list):
+        return "[" + ", ".join([_fmt_nested(item, digits) for item in items]) + "]"
+    known = _FORMATTED  # fmt's own texts, looked up here without a call for each number
+    return "[" + ", ".join([known.get((x, digits)) or fmt(x, digits) for x in items]) + "]"
 
 
 def fmt_count(n: int) -> str:
@@ -374,7 +459,7 @@ HAND_SQUASH_LIMIT = 3.0
 
 def unsaturated(name: str, arguments: Any) -> bool:
     """False when activation `name` is σ or tanh and an argument is beyond HAND_SQUASH_LIMIT."""
-    return name not in _HINT_SYMBOLS or bool(np.all(np.abs(arguments) <= HAND_SQUASH_LIMIT))
+    return name not in _HINT_SYMBOLS or bool((np.abs(arguments) <= HAND_SQUASH_LIMIT).all())
 
 
 def activation_values(name: str, arguments: Any) -> list[tuple[str, float]]:
@@ -443,14 +528,45 @@ def backward_lines(
 
 def names_between(root: Tensor, wrt: str) -> set[str]:
     """Names of the nodes through which the input named `wrt` reaches `root`."""
-    reached: set[int] = set()
+    return _names_reached(topological_order(root), wrt)
+
+
+def _names_reached(order: Sequence[Tensor], wrt: str) -> set[str]:
+    """The names in `order` (a topological order) of the nodes the input `wrt` reaches."""
+    reached: set[Tensor] = set()  # a Tensor hashes by identity
     names: set[str] = set()
-    for node in topological_order(root):
-        if node.name == wrt or any(id(parent) in reached for parent in node.parents):
-            reached.add(id(node))
+    for node in order:
+        if node.name == wrt or not reached.isdisjoint(node.parents):
+            reached.add(node)
             if node.name:
                 names.add(node.name)
     return names
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A graph read once after its backward pass: its trace, and the names of the nodes
+    between the input `wrt` and the root. The worked solution and the steps both read
+    it, so a generator that needs both walks its graph once, not four times."""
+
+    root: str | None
+    wrt: str
+    entries: list[TraceEntry]
+    on_path: set[str]
+
+    def entry(self, name: str) -> TraceEntry:
+        """The trace entry of the node called `name` (a KeyError names a missing one)."""
+        for entry in self.entries:
+            if entry.name == name:
+                return entry
+        raise KeyError(name)
+
+
+def walk(root: Tensor, wrt: str) -> Walk:
+    """`root`'s graph, read once: call after root.backward()."""
+    order = topological_order(root)
+    entries = trace(root, order, copies=False)  # read at once, while the graph is as it is
+    return Walk(root.name, wrt, entries, _names_reached(order, wrt))
 
 
 def worked_solution(
@@ -462,11 +578,18 @@ def worked_solution(
 ) -> list[str]:
     """Forward values, then the local gradient at each node between `root` and the input
     `wrt` in reverse topological order, then the answer. Call after root.backward()."""
-    entries = trace(root)
+    return solution_from(walk(root, wrt), index, answer, notes)
+
+
+def solution_from(
+    walked: Walk, index: Sequence[int], answer: float, notes: Mapping[str, str] | None = None
+) -> list[str]:
+    """worked_solution, read off a graph walked already."""
+    entries = walked.entries
     return [
         *forward_lines(entries),
-        *backward_lines(entries, wrt, names_between(root, wrt), notes),
-        f"So ∂{root.name}/∂{wrt}{format_index(index)} = {fmt(answer, 6)}.",
+        *backward_lines(entries, walked.wrt, walked.on_path, notes),
+        f"So ∂{walked.root}/∂{walked.wrt}{format_index(index)} = {fmt(answer, 6)}.",
     ]
 
 
@@ -487,17 +610,23 @@ def guided_steps(
     does not need it), then ∂root/∂node back along the path to `wrt`, then the asked
     entry. `skip` leaves out nodes whose value the question already gives. Call after
     root.backward()."""
+    return steps_from(walk(root, wrt), index, answer, skip)
+
+
+def steps_from(
+    walked: Walk, index: Sequence[int], answer: float, skip: Iterable[str] = ()
+) -> tuple[Step, ...]:
+    """guided_steps, read off a graph walked already."""
     skipped = set(skip)
-    entries = trace(root)
-    on_path = names_between(root, wrt)
+    entries, root = walked.entries, walked.root
     computed = [e for e in entries[:-1] if not e.is_leaf and e.name not in skipped]
     steps = [Step(e.name, plain_value(e.value), e.forward or "") for e in computed]
     for entry in reversed(computed):
-        if entry.name in on_path:
+        if entry.name in walked.on_path:
             grad = plain_value(entry.grad)
-            steps.append(Step(f"∂{root.name}/∂{entry.name}", grad, entry.backward or ""))
-    asked = next(e for e in entries if e.name == wrt)
-    name = f"∂{root.name}/∂{wrt}{format_index(index)}"
+            steps.append(Step(f"∂{root}/∂{entry.name}", grad, entry.backward or ""))
+    asked = walked.entry(walked.wrt)
+    name = f"∂{root}/∂{walked.wrt}{format_index(index)}"
     return (*steps, Step(name, float(answer), asked.backward or ""))
 
 

@@ -10,6 +10,7 @@ needs, and σ or tanh inputs stay within ±3, where their rounded values keep f�
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     INDEX_NOTE,
     SMALLEST_ANSWER,
+    DrawPlan,
+    Walk,
     activation_text,
     activation_values,
     asked_derivative,
@@ -30,19 +33,19 @@ from drill.exercises.common import (
     clear_of_kinks,
     derivative_note,
     distinct_slips,
-    draw,
+    draw_plan,
     format_index,
-    guided_steps,
     input_lines,
     json_inputs,
-    named_nodes,
     one_hot,
     random_index,
     resample,
+    solution_from,
+    steps_from,
     tabulate,
     unsaturated,
     useful_values,
-    worked_solution,
+    walk,
 )
 from drill.exercises.registry import BadParams
 
@@ -124,20 +127,28 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
-    shape = setup.shape_of
-    inputs = {
-        "x": draw(rng, difficulty, shape("x"), -2.0, 2.0, nonzero=True),
-        "W1": draw(rng, difficulty, shape("W1"), -1.5, 1.5, nonzero=True),
-        "b1": draw(rng, difficulty, shape("b1"), -1.0, 1.0),
-        "W2": draw(rng, difficulty, shape("W2"), -1.5, 1.5, nonzero=True),
-        "b2": draw(rng, difficulty, shape("b2"), -1.0, 1.0),
-    }
-    n_out = setup.sizes[2]
-    if setup.loss == "cross_entropy":
+    cross_entropy = setup.loss == "cross_entropy"
+    inputs = _input_plan(setup.sizes, cross_entropy).draw(rng, difficulty)
+    if cross_entropy:
+        n_out = setup.sizes[2]
         inputs["y"] = one_hot(n_out, int(rng.integers(n_out)))
-    else:
-        inputs["y"] = draw(rng, difficulty, (n_out,), -2.0, 2.0)
     return inputs
+
+
+@functools.cache
+def _input_plan(sizes: tuple[int, int, int], cross_entropy: bool) -> DrawPlan:
+    """The inputs drawn for a network of `sizes`, in order (y apart for a softmax: one-hot)."""
+    shape = shapes(sizes)
+    return draw_plan(
+        (
+            ("x", shape["x"], -2.0, 2.0, True),
+            ("W1", shape["W1"], -1.5, 1.5, True),
+            ("b1", shape["b1"], -1.0, 1.0, False),
+            ("W2", shape["W2"], -1.5, 1.5, True),
+            ("b2", shape["b2"], -1.0, 1.0, False),
+            *(() if cross_entropy else (("y", shape["y"], -2.0, 2.0, False),)),
+        )
+    )
 
 
 def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:
@@ -172,16 +183,16 @@ def _slips(inputs: dict[str, Any], setup: Setup, answer: float) -> dict[str, flo
     if setup.activation == "relu" and setup.wrt in ("W1", "b1"):
         # ∂L/∂h1 passed to z1 as if relu′ were always 1.
         dz2 = _loss_gradient(z2, y, setup.loss)
-        unmasked = _pushed_back(inputs, setup, z1, h1, dz2, slope=np.ones_like(z1))
+        unmasked = _pushed_back(inputs, setup, z1, h1, dz2, slope=np.ones(z1.shape))
         slips["ReLU mask forgotten"] = unmasked
     return distinct_slips(slips, answer)
 
 
-def _hand_values(nodes: dict[str, Tensor], setup: Setup) -> list[tuple[str, float]]:
+def _hand_values(walked: Walk, setup: Setup) -> list[tuple[str, float]]:
     """σ(z1ᵢ) or tanh(z1ᵢ), and e^(z2ᵢ) for the softmax: what pen and paper cannot give."""
-    values = activation_values(setup.activation, nodes["z1"].value)
+    values = activation_values(setup.activation, walked.entry("z1").value)
     if setup.loss == "cross_entropy":
-        values += tabulate("e^({})", np.exp, nodes["z2"].value)
+        values += tabulate("e^({})", np.exp, walked.entry("z2").value)
     return values
 
 
@@ -205,28 +216,20 @@ def _question(setup: Setup, inputs: dict[str, Any], hint: str) -> str:
 
 def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) -> Exercise:
     setup = _choose_setup(rng, difficulty, params)
-
-    def acceptable(inputs: dict[str, Any]) -> bool:
-        z1, h1, z2 = _forward(inputs, setup)
-        if setup.activation == "relu" and not clear_of_kinks([z1]):
-            return False
-        if difficulty is Difficulty.HAND and not unsaturated(setup.activation, z1):
-            return False
-        # A zero gradient teaches little, and one that is zero but for floating-point
-        # noise (a softmax's p − y cancelling across two outputs) cannot be graded.
-        dz2 = _loss_gradient(z2, inputs["y"], setup.loss)
-        return abs(_pushed_back(inputs, setup, z1, h1, dz2)) >= SMALLEST_ANSWER
-
-    inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), acceptable)
-    loss, answer = _answer(inputs, setup)  # one graph: its trace is the worked solution
+    inputs = resample(
+        rng,
+        lambda r: _draw_inputs(r, difficulty, setup),
+        lambda candidate: _acceptable(candidate, setup, difficulty),
+    )
+    loss = _build(inputs, setup)  # one graph: its trace is the worked solution
+    loss.backward()
+    walked = walk(loss, setup.wrt)  # read once, for the answer, the solution and the steps
+    answer = float(walked.entry(setup.wrt).grad[setup.index])
     check_derivative(lambda v: _numpy_loss(v, setup), inputs, setup.wrt, setup.index, answer)
-    nodes = named_nodes(loss)
-    z1 = nodes["z1"].value
-    slope = _slope(setup.activation, z1, nodes["h1"].value)  # f′(z1), as the engine has it
+    z1 = walked.entry("z1").value
+    slope = _slope(setup.activation, z1, walked.entry("h1").value)  # f′(z1), as the engine has it
     notes = {"z1": derivative_note(setup.activation, "z1", z1, values=slope)}
-    solution = worked_solution(loss, setup.wrt, setup.index, answer, notes)
-    steps = guided_steps(loss, setup.wrt, setup.index, answer)
-    hint = useful_values(_hand_values(nodes, setup)) if difficulty is Difficulty.HAND else ""
+    hint = useful_values(_hand_values(walked, setup)) if difficulty is Difficulty.HAND else ""
     return Exercise(
         generator="mlp-backward",
         seed=0,
@@ -236,10 +239,25 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         inputs=json_inputs(inputs),
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
-        solution=solution,
+        solution=solution_from(walked, setup.index, answer, notes),
         slips=_slips(inputs, setup, answer),
-        steps=steps,
+        steps=steps_from(walked, setup.index, answer),
     )
+
+
+def _acceptable(inputs: dict[str, Any], setup: Setup, difficulty: Difficulty) -> bool:
+    """A draw worth asking about: clear of ReLU kinks, unsaturated by hand, and an answer
+    that is not (about) zero."""
+    z1 = _hidden_input(inputs)  # a draw that meets a kink costs no more than z1
+    if setup.activation == "relu" and not clear_of_kinks([z1]):
+        return False
+    if difficulty is Difficulty.HAND and not unsaturated(setup.activation, z1):
+        return False
+    z1, h1, z2 = _forward(inputs, setup, z1)
+    # A zero gradient teaches little, and one that is zero but for floating-point
+    # noise (a softmax's p − y cancelling across two outputs) cannot be graded.
+    dz2 = _loss_gradient(z2, inputs["y"], setup.loss)
+    return abs(_pushed_back(inputs, setup, z1, h1, dz2)) >= SMALLEST_ANSWER
 
 
 def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
@@ -255,9 +273,17 @@ def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
 # (benchmarks/README.md: five graphs per exercise became one).
 
 
-def _forward(inputs: dict[str, Any], setup: Setup) -> tuple[np.ndarray, ...]:
-    """z1, h1 and z2 of the network on `inputs`."""
-    z1 = inputs["W1"] @ inputs["x"] + inputs["b1"]
+def _hidden_input(inputs: dict[str, Any]) -> np.ndarray:
+    """z1 = W1 x + b1."""
+    return inputs["W1"] @ inputs["x"] + inputs["b1"]
+
+
+def _forward(
+    inputs: dict[str, Any], setup: Setup, z1: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
+    """z1, h1 and z2 of the network on `inputs` (`z1` when it is known already)."""
+    if z1 is None:
+        z1 = _hidden_input(inputs)
     if setup.activation == "relu":
         h1 = np.maximum(z1, 0.0)
     elif setup.activation == "tanh":
@@ -272,10 +298,11 @@ def _numpy_loss(inputs: dict[str, Any], setup: Setup) -> float:
     """L for `inputs`, the loss LOSS_TEXT states."""
     _, _, z2 = _forward(inputs, setup)
     y = inputs["y"]
+    squares = (z2 - y) ** 2
     if setup.loss == "mse":
-        return float(np.mean((z2 - y) ** 2))
+        return float(squares.sum()) / z2.size
     if setup.loss == "half_sse":
-        return float(0.5 * np.sum((z2 - y) ** 2))
+        return 0.5 * float(squares.sum())
     shifted = z2 - z2.max()
     return float(-np.sum(y * (shifted - np.log(np.sum(np.exp(shifted))))))
 
@@ -304,14 +331,22 @@ def _pushed_back(
 ) -> float:
     """The asked entry of the gradient that `dz2` (some ∂L/∂z2) gives, back through the
     network; `slope` stands in for f′(z1) (a slip that forgets the ReLU's mask)."""
+    # A weight's entry [i, j] is its layer's ∂L/∂z[i] times its input [j]: the one
+    # product of the outer product that the question asks for.
     if setup.wrt in ("W2", "b2"):
-        grad = dz2 if setup.wrt == "b2" else np.outer(dz2, h1)
-        return float(grad[setup.index])
+        return _entry(dz2, h1, setup)
     if slope is None:
         slope = _slope(setup.activation, z1, h1)
-    dz1 = (inputs["W2"].T @ dz2) * slope
-    grad = dz1 if setup.wrt == "b1" else np.outer(dz1, inputs["x"])
-    return float(grad[setup.index])
+    return _entry((inputs["W2"].T @ dz2) * slope, inputs["x"], setup)
+
+
+def _entry(dz: np.ndarray, layer_input: np.ndarray, setup: Setup) -> float:
+    """The asked entry of a layer's bias gradient `dz`, or of its weight gradient, the
+    outer product of `dz` and the layer's input."""
+    if setup.wrt.startswith("b"):
+        return float(dz[setup.index[0]])
+    i, j = setup.index
+    return float(dz[i] * layer_input[j])
 
 
 def _slope(activation: str, z1: np.ndarray, h1: np.ndarray) -> np.ndarray:
