@@ -9,7 +9,8 @@ a config, and what today's reviews used of the limits. `oracle_count_due` and
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -26,18 +27,21 @@ from drill.review.queue import (
 from drill.review.store import CardRecord, Store
 
 
-def _query(store, cards, now, config, done_today) -> DueQuery:
-    query = DueQuery(store, CardList(cards), now, config)
-    query.__enter__()
-    query.done_today = done_today  # as if today's reviews had used that much
-    return query
-
-
-def _store_with(records: Mapping[str, CardRecord]) -> tuple[Store, tempfile.TemporaryDirectory]:
-    folder = tempfile.TemporaryDirectory()
-    store = Store(Path(folder.name) / "drill.db")
-    store.replace_states(records.values())
-    return store, folder
+@contextmanager
+def _query(
+    cards: Sequence[Card],
+    records: Mapping[str, CardRecord],
+    now: datetime,
+    config: Config,
+    done_today: tuple[int, int],
+) -> Iterator[DueQuery]:
+    """A DueQuery over `cards`, on a scratch store holding `records`, as if today's
+    reviews had used `done_today` of the limits."""
+    with tempfile.TemporaryDirectory() as folder, Store(Path(folder) / "drill.db") as store:
+        store.replace_states(records.values())
+        with DueQuery(store, CardList(cards), now, config) as query:
+            query.done_today = done_today
+            yield query
 
 
 def count_due(
@@ -47,13 +51,8 @@ def count_due(
     config: Config,
     done_today: tuple[int, int] = (0, 0),
 ) -> DueCounts:
-    store, folder = _store_with(records)
-    with folder, store:
-        query = _query(store, cards, now, config, done_today)
-        try:
-            return query.total()
-        finally:
-            query.__exit__()
+    with _query(cards, records, now, config, done_today) as query:
+        return query.total()
 
 
 def build_queue(
@@ -64,13 +63,8 @@ def build_queue(
     done_today: tuple[int, int] = (0, 0),
     new_limit: int | None = None,
 ) -> list[Card]:
-    store, folder = _store_with(records)
-    with folder, store:
-        query = _query(store, cards, now, config, done_today)
-        try:
-            reviews, new = query.queue_keys(new_limit)
-        finally:
-            query.__exit__()
+    with _query(cards, records, now, config, done_today) as query:
+        reviews, new = query.queue_keys(new_limit)
     by_key = {card.key: card for card in cards}
     return [by_key[key] for key in interleave(reviews, new)]
 
