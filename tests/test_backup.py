@@ -269,3 +269,12 @@ def test_backup_command_without_a_database(drill_home):
     assert result.exit_code == 1
     assert "nothing to back up" in result.stderr
     assert not (drill_home / "drill.db").exists()
+
+
+def test_names_read_back_as_the_times_they_were_made_and_impossible_ones_are_ignored(tmp_path):
+    made = datetime(2026, 3, 2, 9, 5, 7, tzinfo=UTC)
+    (tmp_path / f"drill-{made:%Y%m%dT%H%M%SZ}-daily-2.db").write_bytes(b"")
+    (tmp_path / "drill-20261302T090000Z-daily.db").write_bytes(b"")  # month 13
+    (tmp_path / "drill-20260230T090000Z-manual.db").write_bytes(b"")  # 30 February
+    [only] = list_backups(tmp_path)
+    assert (only.made_at, only.reason, only.number) == (made, "daily", 2)

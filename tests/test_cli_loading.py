@@ -63,6 +63,8 @@ def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
     }
     assert "rich.console" not in modules  # the table is plain text
     assert "drill.cli.export_cmd" not in modules
+    # Nor what only a date, a deck read afresh or an old stamp needs.
+    assert not modules & {"drill.review.planning", "drill.decks.scheduled", "_strptime"}
 
 
 def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):

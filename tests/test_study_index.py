@@ -239,6 +239,39 @@ def test_a_settled_deck_is_not_read_and_a_fresh_edit_is(tmp_path, monkeypatch):
     assert tomorrow_new() == 1 and reads == []  # settled: not read at all
 
 
+def test_a_deck_cached_as_it_was_written_settles_once_checksummed_later(tmp_path, monkeypatch):
+    """A deck read within the window of its last change (written just before drill ran, as
+    an install writes the built-in decks) is checksummed at each start until a read made
+    well after that change finds it unchanged; from then on it is known by stat alone."""
+    import time
+    from types import SimpleNamespace
+
+    from drill.decks import cache, loader
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "d.yaml").write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    Store.open().close()
+    reads = []
+    real = loader.stamp_file
+    mine = folder / "d.yaml"
+    monkeypatch.setattr(
+        loader, "stamp_file", lambda f, limit: (f == mine and reads.append(f)) or real(f, limit)
+    )
+
+    load_index()  # parsed and cached at once: not settled
+    load_index()
+    assert len(reads) == 2
+    later = SimpleNamespace(time_ns=lambda: time.time_ns() + 10 * 10**9)
+    monkeypatch.setattr(cache, "time", later)  # ten seconds on
+    load_index()  # checksummed again, the same: settled now
+    reads.clear()
+    index = load_index()
+    index.select(["d"])
+    assert reads == [] and list(index.cards(["d/a"])) == ["d/a"]
+
+
 def test_a_cache_damaged_after_the_decks_were_read_is_one_error(tmp_path, monkeypatch):
     from drill.errors import DeckError
 

@@ -129,6 +129,8 @@ class DeckCache:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or cache_path()
         self._pending: dict[str, tuple[Stamp, str, str, list[tuple]]] = {}
+        self._settling: list[Stamp] = []  # entries checksummed again, now found settled
+        self._by_path: dict[str, tuple] | None = None  # see _stamps
         self.db = _connect(self.path) if path or _home_in_use() else None
 
     def __enter__(self) -> DeckCache:
@@ -153,14 +155,18 @@ class DeckCache:
             return None
         try:
             row = self.db.execute(
-                f"SELECT size, mtime_ns, digest, {column} FROM decks WHERE path = ?",
+                f"SELECT size, mtime_ns, digest, hashed_ns, {column} FROM decks WHERE path = ?",
                 (stamp.path,),
             ).fetchone()
         except sqlite3.Error:
             return None
         if row is None or tuple(row[:3]) != stamp[1:4]:
             return None
-        return row[3]
+        if _is_settled(stamp.mtime_ns, stamp.hashed_ns) and not _is_settled(row[1], row[3]):
+            # Read within the window of its last change when cached (a deck written just
+            # before drill ran), checksummed again now, well after: known by stat from now on.
+            self._settling.append(stamp)
+        return row[4]
 
     def settled(self, file: Path, max_bytes: int) -> tuple[Header, Stamp] | None:
         """The header and stamp of a cached deck found by the file's size and modification
@@ -175,18 +181,26 @@ class DeckCache:
             if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
                 return None
             path = os.path.abspath(file)
-            row = self.db.execute(
-                "SELECT digest, hashed_ns, header FROM decks"
-                " WHERE path = ? AND size = ? AND mtime_ns = ?",
-                (path, info.st_size, info.st_mtime_ns),
-            ).fetchone()
+            row = self._stamps().get(path)
         except (OSError, sqlite3.Error):
             return None
-        if row is None or info.st_mtime_ns >= row[1] - _SETTLED_NS:
+        if row is None or row[:2] != (info.st_size, info.st_mtime_ns):
             return None
-        header = decode_header(row[2])
-        stamp = Stamp(path, info.st_size, info.st_mtime_ns, row[0], row[1])
+        digest, hashed_ns, header_text = row[2:]
+        if not _is_settled(info.st_mtime_ns, hashed_ns):
+            return None
+        header = decode_header(header_text)
+        stamp = Stamp(path, info.st_size, info.st_mtime_ns, digest, hashed_ns)
         return (header, stamp) if header else None
+
+    def _stamps(self) -> dict[str, tuple]:
+        """Every entry's stamp and header by path, read in one query (headers are small)."""
+        if self._by_path is None and self.db is not None:
+            rows = self.db.execute(
+                "SELECT path, size, mtime_ns, digest, hashed_ns, header FROM decks"
+            )
+            self._by_path = {row[0]: row[1:] for row in rows}
+        return self._by_path or {}
 
     def put(
         self, stamp: Stamp, deck: Deck, id_position: Position | None, payload: str | None = None
@@ -209,11 +223,29 @@ class DeckCache:
         try:
             if self._pending:
                 _write(db, list(self._pending.values()))
+            if self._settling:
+                _settle(db, self._settling)
         except sqlite3.Error:
             pass  # locked or damaged: these decks are parsed again next time
         finally:
             self._pending.clear()
             db.close()
+
+
+def _is_settled(mtime_ns: int, hashed_ns: int) -> bool:
+    """Whether a file read at `hashed_ns` had last changed well before: an edit after that
+    read gives it a later modification time, however coarse the clock."""
+    return mtime_ns < hashed_ns - _SETTLED_NS
+
+
+def _settle(db: sqlite3.Connection, stamps: list[Stamp]) -> None:
+    """Record a later checksum time for entries that still hold exactly these versions."""
+    with _transaction(db):
+        db.executemany(
+            "UPDATE decks SET hashed_ns = ? WHERE path = ? AND size = ? AND mtime_ns = ?"
+            " AND digest = ?",
+            ((stamp.hashed_ns, *stamp[:4]) for stamp in stamps),
+        )
 
 
 def _write(db: sqlite3.Connection, entries: list[tuple[Stamp, str, str, Deck]]) -> None:

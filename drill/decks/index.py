@@ -22,7 +22,6 @@ from drill.decks.cache import DeckCache, Header, Stamp, cache_path, card_from_fi
 from drill.decks.curriculum import Curriculum, load_curriculum
 from drill.decks.limits import MAX_DECK_BYTES
 from drill.decks.loader import Collection, default_sources, load_sources
-from drill.decks.scheduled import renames_of, scheduled, scheduled_cards
 from drill.decks.selection import no_card_has, resolve_deck_id, unknown_tag
 from drill.errors import DeckError
 from drill.model import Card, Deck
@@ -67,6 +66,8 @@ class StudyIndex:
 
     def add_parsed(self, deck: Deck, stamp: Stamp | None) -> None:
         """A deck read this time; with its file's `stamp` when the cache may keep it."""
+        from drill.decks.scheduled import renames_of, scheduled_cards  # (only for decks read)
+
         path, digest = (stamp.path, stamp.digest) if stamp else (str(deck.path or deck.id), None)
         size = len(scheduled_cards(deck.cards))
         entry = _Entry(deck.id, deck.title, path, size, renames_of(deck), digest, deck)
@@ -186,6 +187,8 @@ class StudyIndex:
             db.execute("DETACH DATABASE ix")
 
     def cards(self, keys: Iterable[str]) -> dict[str, Card]:
+        from drill.decks.scheduled import scheduled, scheduled_cards
+
         wanted = set(keys)
         found: dict[str, Card] = {}
         for entry in self.chosen:

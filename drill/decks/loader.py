@@ -6,6 +6,7 @@ Validation itself lives in deck_check (the rules) and deck_yaml (safe, bounded Y
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +87,7 @@ def default_sources(extra: Sequence[Path] = ()) -> list[Path]:
 
 def deck_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given, folders expanded to their *.yaml and *.yml files (sorted), no repeats."""
-    seen: set[Path] = set()
+    seen: set[object] = set()
     files = []
     for path in paths:
         files += _new_files(_expand(path), seen)
@@ -96,27 +97,35 @@ def deck_files(paths: Iterable[Path]) -> list[Path]:
 def _expand(path: Path) -> list[Path]:
     if path.is_dir():
         try:
-            entries = list(path.iterdir())
+            with os.scandir(path) as entries:
+                # Dot-files are editor backups and lock files, not decks. (A directory
+                # entry knows whether it is a file without a stat, unless it is a link.)
+                names = sorted(
+                    entry.name
+                    for entry in entries
+                    if os.path.splitext(entry.name)[1].lower() in DECK_SUFFIXES
+                    and not entry.name.startswith(".")
+                    and entry.is_file()
+                )
         except OSError as error:
             raise DeckError(f"cannot read folder: {error.strerror or error}", str(path)) from None
-        return sorted(
-            entry
-            for entry in entries
-            # Dot-files are editor backups and lock files, not decks.
-            if entry.suffix.lower() in DECK_SUFFIXES
-            and not entry.name.startswith(".")
-            and entry.is_file()
-        )
+        return [path / name for name in names]
     if path.exists():
         return [path]
     raise DeckError("no such file or folder", str(path))
 
 
-def _new_files(files: Iterable[Path], seen: set[Path]) -> list[Path]:
-    """Files not seen yet: one deck reached through two sources is loaded once."""
+def _new_files(files: Iterable[Path], seen: set[object]) -> list[Path]:
+    """Files not seen yet: one deck reached through two sources (a link, a folder named
+    twice) is loaded once. A file is known by its device and inode, one stat, rather than
+    by its resolved path, a stat of every folder above it."""
     new = []
     for file in files:
-        identity = file.resolve()
+        try:
+            info = os.stat(file)
+            identity: object = (info.st_dev, info.st_ino)
+        except OSError:  # gone or unreadable: its own error comes when it is read
+            identity = os.path.abspath(file)
         if identity not in seen:
             seen.add(identity)
             new.append(file)
@@ -229,7 +238,7 @@ def load_sources(
     had to be read are added to it whole (drill.decks.index).
     """
     collection = Collection()
-    seen: set[Path] = set()
+    seen: set[object] = set()
     named: set[Path] = set()  # a source named twice (DRILL_DECKS and --decks) is read once
     owners: dict[str, Deck] = {deck.id: deck for deck in taken}
     for source in sources:

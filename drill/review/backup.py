@@ -31,7 +31,8 @@ KEEP = 7
 """How many copies stay in the backups folder."""
 _STALE_PARTIAL_SECONDS = 3600  # a temporary copy this old belongs to a process that died
 _NAME = re.compile(
-    r"^drill-(?P<stamp>\d{8}T\d{6}Z)-(?P<reason>[a-z]+(?:-[a-z]+)*)(?:-(?P<n>\d+))?\.db$"
+    r"^drill-(?P<stamp>(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z)"
+    r"-(?P<reason>[a-z]+(?:-[a-z]+)*)(?:-(?P<n>\d+))?\.db$"
 )
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 PARTIAL_PREFIX = ".partial-"
@@ -78,7 +79,10 @@ def list_backups(folder: Path) -> list[Backup]:
     for name in names:
         match = _NAME.match(name)
         if match:
-            made_at = datetime.strptime(match["stamp"], STAMP_FORMAT).replace(tzinfo=UTC)
+            try:  # the stamp's fields by hand: strptime costs a start-up its regexes
+                made_at = datetime(*map(int, match.groups()[1:7]), tzinfo=UTC)
+            except ValueError:  # digits that are no time, such as month 13
+                continue
             found.append(Backup(folder / name, made_at, match["reason"], int(match["n"] or 0)))
     return sorted(found, key=lambda b: (b.made_at, b.number, b.path.name))
 

@@ -14,12 +14,15 @@ import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import typer
 
-from drill.review.planning import Readiness
 from drill.review.queue import DueCounts, Tomorrow
 from drill.review.scheduler import format_interval
+
+if TYPE_CHECKING:  # the planning module is loaded only while an interview date is set
+    from drill.review.planning import Readiness
 
 HEADERS = ("deck", "new", "learning", "review", "later today")
 SHORT_HEADERS = ("deck", "new", "learn", "review", "later")  # for a narrow terminal
