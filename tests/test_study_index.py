@@ -172,6 +172,84 @@ def test_the_index_counts_and_queues_as_the_cards_say(seed, tmp_path, monkeypatc
         )
 
 
+def _change_states(rng: random.Random, store: Store, keys: list[str], step: int) -> None:
+    """One of the ways card state changes under a kept list of new cards."""
+    kind = step % 5
+    if kind == 0:  # reviews and new states, written as a session writes them
+        _random_states(rng, store, rng.sample(keys, len(keys) // 3))
+        return
+    with store.write() as db:
+        rows = [row[0] for row in db.execute("SELECT key FROM card_state")]
+        picked = rng.sample(rows, min(len(rows), 3))
+        for key in picked:
+            if kind == 1:  # suspended or not, forgotten (new again), or due dates dropped
+                column = rng.choice(("suspended = NOT suspended", "state = 0", "due = NULL"))
+                db.execute(f"UPDATE card_state SET {column} WHERE key = ?", (key,))
+            elif kind == 2:  # history purged
+                db.execute("DELETE FROM card_state WHERE key = ?", (key,))
+            elif kind == 3:  # a state moved to a key without one, as a rename moves it
+                free = [k for k in keys if k not in rows]
+                if free:
+                    target = rng.choice(free)
+                    db.execute("UPDATE card_state SET key = ? WHERE key = ?", (target, key))
+                    rows.append(target)
+        if kind == 4:  # the log holds no longer what the cache last read (pruned)
+            db.execute("DELETE FROM state_changes WHERE seq < (SELECT max(seq) FROM state_changes)")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_kept_list_of_new_cards_follows_every_change(seed, tmp_path, monkeypatch, drill_home):
+    """Counted from the deck cache's list of new cards, brought up to date from the
+    store's log of changed keys, the counts and the queue stay those of the cards, through
+    reviews, suspensions, forgotten and purged cards, moved states, a pruned log and an
+    older copy of the database put back (a backup restored, then changed apart)."""
+    import shutil
+
+    from drill.decks.index import StudyIndex
+
+    rng = random.Random(seed)
+    folder = tmp_path / "decks"
+    _random_home(rng, folder)
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    monkeypatch.setattr(
+        "drill.decks.index.load_curriculum", lambda: load_curriculum(tmp_path / "none")
+    )
+    kept = []
+    real = StudyIndex.new_keys
+    monkeypatch.setattr(
+        StudyIndex, "new_keys", lambda self, *a: kept.append(real(self, *a)) or kept[-1]
+    )
+    config = Config(new_per_day=rng.randint(1, 12), reviews_per_day=rng.randint(1, 15))
+    collection = load_collection()
+    chosen = [deck.id for deck in collection.decks if deck.id.startswith("deck")]
+    cards = load_curriculum(tmp_path / "none").teaching_order(
+        select_study_cards(collection, chosen, [])
+    )
+    keys = [card.key for card in cards]
+    database = drill_home / "drill.db"
+    Store.open().close()
+    load_index()  # the decks parsed once: from now on the cache's index is read
+    for step in range(12):
+        if step == 6:
+            shutil.copy(database, tmp_path / "copy.db")
+        if step == 10:  # the older copy back, to be changed apart from what the cache read
+            shutil.copy(tmp_path / "copy.db", database)
+        with Store.open() as store:
+            if step == 10:  # past the log entry the cache last read, with other marks
+                with store.write() as db:
+                    for _ in range(30):
+                        db.execute("UPDATE card_state SET reps = reps")
+            _change_states(rng, store, keys, step)
+            want_today, want_tomorrow, want_queue = _expected(cards, store, config)
+            index = load_index()
+            index.select(chosen)
+            kept.clear()
+            assert _counts(store, index, config)[:2] == (want_today, want_tomorrow), step
+            session = Session(store, index, config, clock=lambda: NOW)
+            assert [card.key for card in session.queue] == want_queue, step
+            assert kept and all(kept), step  # from the kept list, not every key
+
+
 def test_an_edited_deck_is_counted_as_it_is_now(tmp_path, monkeypatch):
     folder = tmp_path / "decks"
     folder.mkdir()
@@ -286,3 +364,37 @@ def test_a_cache_damaged_after_the_decks_were_read_is_one_error(tmp_path, monkey
     index.cache_file.write_bytes(b"not a database at all" * 100)
     with pytest.raises(DeckError, match="deck cache cannot be read now"):
         index.cards(["d/a"])
+
+
+def test_a_cache_another_process_is_writing_is_counted_past_not_waited_for(tmp_path, monkeypatch):
+    import sqlite3
+
+    from drill.decks.cache import cache_path
+    from drill.decks.index import StudyIndex
+
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "d.yaml").write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    Store.open().close()
+    load_index()
+    kept = []
+    real = StudyIndex.new_keys
+    monkeypatch.setattr(
+        StudyIndex, "new_keys", lambda self, *a: kept.append(real(self, *a)) or kept[-1]
+    )
+    index = load_index()
+    index.select(["d"])
+    writer = sqlite3.connect(cache_path(), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another drill writing the cache now
+    try:
+        with Store.open() as store:
+            assert _counts(store, index, Config())[0][0] == 1
+            assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert kept == [None]  # counted from every key this time
+    with Store.open() as store:
+        assert _counts(store, index, Config())[0][0] == 1
+    assert kept[-1] == "temp.fresh"

@@ -26,6 +26,7 @@ from drill.decks.selection import no_card_has, resolve_deck_id, unknown_tag
 from drill.errors import DeckError
 from drill.model import Card, Deck
 
+_SYNC_WAIT_MS = 250  # for the cache's write lock, before counting the long way instead
 _MAX_PARAMS = 500  # keys per query, within SQLite's limit on parameters
 # Pages of the attached cache kept in memory (negative: KiB): a count over 100,000 keys
 # reads its key index whole, ~4 MiB, more than SQLite's default 2 MiB cache.
@@ -55,6 +56,7 @@ class StudyIndex:
     errors: list[DeckError] = field(default_factory=list)
     chosen: list[_Entry] = field(default_factory=list)
     tags: tuple[str, ...] = ()
+    _keys: str = field(default="", init=False, repr=False)  # where attach found the keys
 
     # -- filled by the loader ----------------------------------------------------------
 
@@ -132,10 +134,10 @@ class StudyIndex:
 
     def attach(self, db: sqlite3.Connection) -> None:
         db.execute(
-            "CREATE TEMP TABLE chosen (path TEXT PRIMARY KEY, stage INTEGER, deckpos INTEGER,"
-            " size INTEGER)"
+            "CREATE TEMP TABLE chosen (path TEXT PRIMARY KEY, deck_id TEXT, stage INTEGER,"
+            " deckpos INTEGER, size INTEGER)"
         )
-        db.executemany("INSERT INTO temp.chosen VALUES (?, ?, ?, ?)", self._chosen_rows())
+        db.executemany("INSERT INTO temp.chosen VALUES (?, ?, ?, ?, ?)", self._chosen_rows())
         cached = self._attach_cache(db)
         if len(cached) < len(self.chosen):
             # Some decks are not in the cache file (read from the wheel's table, a cache
@@ -144,6 +146,7 @@ class StudyIndex:
             keys = "temp.keys"
         else:
             keys = "ix.study_keys"
+        self._keys = keys
         db.execute("CREATE TEMP TABLE wanted_tags (tag TEXT PRIMARY KEY)")
         db.executemany("INSERT INTO temp.wanted_tags VALUES (?)", ((tag,) for tag in self.tags))
         db.execute(f"CREATE TEMP VIEW selected AS {_view(keys, bool(self.tags))}")
@@ -179,9 +182,37 @@ class StudyIndex:
                 rows = index_rows(entry.path, entry.deck)
                 db.executemany("INSERT INTO temp.keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def new_keys(self, db: sqlite3.Connection, is_new: str) -> str | None:
+        """The cache's list of the chosen cards that are new (`unseen`), brought up to date
+        in the caller's transaction from the keys the store logged as changed since it was
+        last read (`state_changes`, see drill.review.store.m007_state_changes), as a view
+        (key, deck_id, stage, frac, deckpos); None when there is no such list to keep:
+        decks read afresh, a choice by tags, a cache that cannot be written now. `is_new`:
+        the condition on the card's state row `s` (LEFT JOINed) that makes a card new."""
+        if self._keys != "ix.study_keys" or self.tags:
+            return None
+        waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
+        db.execute(f"PRAGMA busy_timeout = {_SYNC_WAIT_MS}")  # not the store's long wait
+        db.execute("SAVEPOINT unseen")
+        try:
+            _bring_unseen_up_to_date(db, [entry.path for entry in self.chosen], is_new)
+        except sqlite3.Error:  # busy, read-only, full: count the long way this time
+            db.execute("ROLLBACK TO unseen")
+            return None
+        finally:
+            db.execute("RELEASE unseen")
+            db.execute(f"PRAGMA busy_timeout = {int(waits)}")
+        db.execute(
+            "CREATE TEMP VIEW fresh AS SELECT u.key, c.deck_id, c.stage,"
+            " u.position * 1.0 / c.size AS frac, c.deckpos"
+            " FROM temp.chosen c JOIN ix.unseen u ON u.path = c.path"
+        )
+        return "temp.fresh"
+
     def detach(self, db: sqlite3.Connection) -> None:
         db.execute("DROP VIEW IF EXISTS temp.selected")
-        for table in ("chosen", "keys", "wanted_tags"):
+        db.execute("DROP VIEW IF EXISTS temp.fresh")
+        for table in ("chosen", "keys", "wanted_tags", "synced_paths"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
         if any(row[1] == "ix" for row in db.execute("PRAGMA database_list")):
             db.execute("DETACH DATABASE ix")
@@ -224,7 +255,7 @@ class StudyIndex:
         for entry in self.chosen:
             place = self.curriculum.place(entry.id)
             position = place.position + (0 if place.listed else unlisted.index(entry.id))
-            rows.append((entry.path, place.stage, position, max(1, entry.size)))
+            rows.append((entry.path, entry.id, place.stage, position, max(1, entry.size)))
         return rows
 
     def _reader(self) -> _Reader:
@@ -254,6 +285,52 @@ def _unreadable(path: Path, error: sqlite3.Error) -> DeckError:
     return DeckError(
         f"the deck cache cannot be read now ({error}); run the command again", str(path)
     )
+
+
+def _bring_unseen_up_to_date(db: sqlite3.Connection, paths: list[str], is_new: str) -> None:
+    """Bring `ix.unseen` (the new cards of each deck file) up to the store's newest logged
+    change for these paths: for a path last brought to an entry the log still holds, with
+    the same mark, only the keys changed since are looked at again; else all its keys."""
+    head = db.execute(
+        "SELECT seq, mark FROM main.state_changes ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    if head is None:
+        raise sqlite3.OperationalError("no state changes logged")  # not a current store
+    synced = {row[0]: tuple(row[1:]) for row in db.execute("SELECT * FROM ix.unseen_synced")}
+    behind: dict[int | None, list[str]] = {}  # since which seq (None: from scratch): paths
+    for path in paths:
+        at = synced.get(path)
+        if at == head:
+            continue
+        known = (
+            at
+            and db.execute(
+                "SELECT 1 FROM main.state_changes WHERE seq = ? AND mark = ?", at
+            ).fetchone()
+        )
+        behind.setdefault(at[0] if known else None, []).append(path)
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS synced_paths (path TEXT PRIMARY KEY)")
+    for since, group in behind.items():
+        db.execute("DELETE FROM temp.synced_paths")
+        db.executemany("INSERT INTO temp.synced_paths VALUES (?)", ((path,) for path in group))
+        in_group = "path IN (SELECT path FROM temp.synced_paths)"
+        keys = "ix.study_keys k"
+        if since is None:
+            db.execute(f"DELETE FROM ix.unseen WHERE {in_group}")
+        else:
+            changed = f"SELECT key FROM main.state_changes WHERE seq > {int(since)}"
+            db.execute(f"DELETE FROM ix.unseen WHERE {in_group} AND key IN ({changed})")
+            keys = f"({changed}) c JOIN ix.study_keys k ON k.key = c.key"
+        db.execute(
+            "INSERT OR IGNORE INTO ix.unseen (path, key, position)"
+            f" SELECT k.path, k.key, k.position FROM {keys}"
+            " LEFT JOIN main.card_state s ON s.key = k.key"
+            f" WHERE k.{in_group} AND ({is_new})"
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO ix.unseen_synced VALUES (?, ?, ?)",
+            ((path, *head) for path in group),
+        )
 
 
 def _view(keys: str, tagged: bool) -> str:

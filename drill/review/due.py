@@ -24,12 +24,10 @@ from datetime import datetime
 from typing import NamedTuple, Protocol
 
 from drill.home.config import Config
-from drill.model import Card, CardState, CardType
+from drill.model import Card, CardType
 from drill.review.queue import DueCounts, Tomorrow, day_end, day_start, learning_horizon
 from drill.review.siblings import bury_siblings
 from drill.review.store import _CARD_COLUMNS, CardRecord, Store, _card_from_row, to_ms
-
-_NEW, _LEARNING, _REVIEW, _RELEARNING = (int(state) for state in CardState)
 
 
 class KeySource(Protocol):
@@ -46,6 +44,11 @@ class KeySource(Protocol):
 
     def deck_ids(self) -> list[str]:
         """Every deck with a card in the selection, in order."""
+
+    def new_keys(self, db: sqlite3.Connection, is_new: str) -> str | None:
+        """A view of the selected cards that are new (key, deck_id, stage, frac, deckpos)
+        the source keeps itself, made in the caller's transaction, or None. `is_new` is
+        the condition on a card's state row `s`, LEFT JOINed, that makes it new."""
 
 
 class CardList:
@@ -85,6 +88,9 @@ class CardList:
 
     def deck_ids(self) -> list[str]:
         return list(dict.fromkeys(card.deck_id for card in self.by_key.values()))
+
+    def new_keys(self, db: sqlite3.Connection, is_new: str) -> None:
+        return None  # found by reading every listed card's state (_FRESH)
 
 
 @dataclass(frozen=True)
@@ -127,17 +133,24 @@ def moments(now: datetime, config: Config) -> Moments:
 
 
 # Card states: new 0, learning 1, review 2, relearning 3 (CardState). A card with no row,
-# or new, or without a due date, is new; a suspended card counts nowhere. New cards are
-# counted by joining every selected key with its state (the one pass over the selection);
-# the others from the state table's (state, due) index: what is due, not what exists.
+# or new, or without a due date, is new; a suspended card counts nowhere. New cards come
+# from the view `fresh`: the source's own up-to-date list of them (the study index keeps
+# one, so counting them reads the new cards, not every card), or else every selected key
+# joined with its state (_FRESH). The others come from the state table's (state, due)
+# index: what is due, not what exists.
 # {deck} and {group}: per deck ("k.deck_id", "GROUP BY k.deck_id"), or in all ("''", ""):
 # a session's summary needs only the total, and grouping 100,000 rows has a cost.
+_IS_NEW = "s.key IS NULL OR (NOT s.suspended AND (s.state = 0 OR s.due IS NULL))"
+
+_FRESH = f"""
+SELECT k.key, k.deck_id, k.stage, k.frac, k.deckpos
+FROM temp.selected k LEFT JOIN card_state s ON s.key = k.key
+WHERE {_IS_NEW}
+"""
+
 _NEW = """
 SELECT {deck}, count(*) FILTER (WHERE b.key IS NULL), count(*)
-FROM temp.selected k
-LEFT JOIN card_state s ON s.key = k.key
-LEFT JOIN temp.buried b ON b.key = k.key
-WHERE s.key IS NULL OR (NOT s.suspended AND (s.state = 0 OR s.due IS NULL))
+FROM temp.fresh k LEFT JOIN temp.buried b ON b.key = k.key
 {group}
 """
 
@@ -179,10 +192,10 @@ ORDER BY s.due, k.stage, k.frac, k.deckpos
 LIMIT :limit
 """
 
+# (A card counted as new for want of a due date, but in another state, is not shown.)
 _NEW_CARDS = """
-SELECT k.key FROM temp.selected k LEFT JOIN card_state s ON s.key = k.key
-WHERE (s.key IS NULL OR (s.state = 0 AND NOT s.suspended))
-  AND k.key NOT IN (SELECT key FROM temp.buried)
+SELECT k.key FROM temp.fresh k LEFT JOIN card_state s ON s.key = k.key
+WHERE (s.key IS NULL OR s.state = 0) AND k.key NOT IN (SELECT key FROM temp.buried)
 ORDER BY k.stage, k.frac, k.deckpos
 LIMIT :limit
 """
@@ -214,6 +227,8 @@ class DueQuery:
         self.source.attach(db)  # before BEGIN: SQLite attaches no database in a transaction
         try:
             db.execute("BEGIN")  # one snapshot for every read below
+            if self.source.new_keys(db, _IS_NEW) is None:
+                db.execute(f"CREATE TEMP VIEW fresh AS {_FRESH}")
             db.execute("CREATE TEMP TABLE buried (key TEXT PRIMARY KEY)")
             start = day_start(self.now, self.config.rollover_hour)
             self.done_today = self.store.counts_since(start)
@@ -233,6 +248,7 @@ class DueQuery:
                 db.execute("COMMIT")
         finally:
             db.execute("DROP TABLE IF EXISTS temp.buried")
+            db.execute("DROP VIEW IF EXISTS temp.fresh")
             self.source.detach(db)
 
     def _buried(self, reviewed_today: set[str]) -> list[str]:

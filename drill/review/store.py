@@ -876,13 +876,14 @@ def _expected_schema(steps: tuple[Migration, ...]) -> frozenset[str]:
 
 def _schema_of(db: sqlite3.Connection) -> frozenset[str]:
     rows = db.execute(
-        "SELECT m.type, m.name, p.name FROM sqlite_master m"
+        "SELECT m.type, m.name, m.tbl_name, p.name FROM sqlite_master m"
         " LEFT JOIN pragma_table_info(m.name) p ON m.type = 'table'"
         " WHERE m.name NOT LIKE 'sqlite_%'"
     )
     items = set()
-    for kind, name, column in rows:
-        items.add(f"{kind} {name}")
+    for kind, name, table, column in rows:
+        # A trigger goes with its table, as a column does: not named again when it is gone.
+        items.add(f"trigger {table}.{name}" if kind == "trigger" else f"{kind} {name}")
         if column is not None:
             items.add(f"column {name}.{column}")
     return frozenset(items)
@@ -1033,3 +1034,42 @@ def m005_due_index_covers(db: sqlite3.Connection) -> None:
     alone, not each card's row (drill.review.due)."""
     db.execute("DROP INDEX card_state_due")
     db.execute("CREATE INDEX card_state_due ON card_state (state, due, suspended, key)")
+
+
+@migration
+def m007_state_changes(db: sqlite3.Connection) -> None:
+    """A log of the keys whose card_state row changed, so a reader that keeps something
+    derived from card state (the deck cache's list of new cards, drill.decks.index) can
+    bring it up to date from the keys changed since, not by reading every card again.
+
+    Every insert, update and delete of a row logs its key (both keys when a rename moves
+    it), with a random `mark`: a copy of this file made later and changed apart (a backup
+    restored) gets other marks for the same `seq`, so a reader that finds its last entry,
+    seq and mark, knows this history up to it is the one it read. Only the newest
+    CHANGES_KEPT entries are kept; a reader further behind reads everything again. The
+    first entry marks this database itself: no reader has seen it yet.
+    """
+    db.execute(
+        "CREATE TABLE state_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " key TEXT NOT NULL, mark INTEGER NOT NULL)"
+    )
+    logged = {  # (An INSERT OR REPLACE fires the insert trigger alone.)
+        "state_inserted AFTER INSERT": "SELECT NEW.key AS k",
+        "state_deleted AFTER DELETE": "SELECT OLD.key AS k",
+        "state_updated AFTER UPDATE": "SELECT OLD.key AS k UNION SELECT NEW.key",
+    }
+    for trigger, keys in logged.items():
+        db.execute(
+            f"CREATE TRIGGER {trigger} ON card_state BEGIN INSERT INTO state_changes"
+            f" (key, mark) SELECT k, random() FROM ({keys}); END"
+        )
+    db.execute(
+        "CREATE TRIGGER state_changes_pruned AFTER INSERT ON state_changes"
+        " WHEN NEW.seq % 1000 = 0 BEGIN"
+        f" DELETE FROM state_changes WHERE seq <= NEW.seq - {CHANGES_KEPT}; END"
+    )
+    db.execute("INSERT INTO state_changes (key, mark) VALUES ('', random())")
+
+
+CHANGES_KEPT = 20_000
+"""How many entries of state_changes stay (see m007_state_changes)."""
