@@ -417,7 +417,7 @@ def test_a_right_choice_proposes_good_and_logs_the_choice(one_card, monkeypatch)
         """
     )
     # The order is drawn afresh at each review; pinned here to the reverse of the file's.
-    monkeypatch.setattr("drill.ui.card_view.shuffled", lambda choices, rng: list(choices)[::-1])
+    monkeypatch.setattr("drill.exercises.choice.shuffled", lambda choices, rng: list(choices)[::-1])
     result = CliRunner().invoke(app, ["study", "t"], input="2\n\n")
     assert " 1. Dropout\n" in result.output.replace(" │", "").replace("│", "")
     assert "✓ Correct." in result.output

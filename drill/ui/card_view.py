@@ -20,14 +20,14 @@ from rich.text import Text
 
 from drill.decks import cloze
 from drill.decks.scheduled import deletion_number
-from drill.exercises.choice import BadPick, check_picks, parse_picks, shuffled
-from drill.exercises.typed_answer import Piece, check_typed
 from drill.model import Card, CardType, Rating
 from drill.ui.keys import ENTER, QUIT, Keys
 from drill.ui.math import terminal_markdown, terminal_text
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+
+    from drill.exercises.typed_answer import Piece
 
 COMMANDS = ("u", "s", QUIT)  # undo, suspend, quit: the study screen's keys
 _SCREEN_KEYS = ("?", "m")  # help and more: the study screen's, passed on to it
@@ -146,6 +146,8 @@ def _cloze(card: Card, console: Console, keys: Keys, on_key: OnKey) -> Asked:
 
 
 def _choice(card: Card, console: Console, keys: Keys, rng: random.Random, on_key: OnKey) -> Asked:
+    from drill.exercises.choice import check_picks, shuffled  # (only for choice cards)
+
     shown = shuffled(card.choices, rng)
     listed = [
         _inline(f" {n}. ", "bold").append_text(_inline(choice, ""))
@@ -181,6 +183,8 @@ def _read_picks(
     console: Console, keys: Keys, count: int, multiple: bool, on_key: OnKey
 ) -> tuple[int, ...] | str | None:
     """The picked positions, a command key, or None to see the answer without answering."""
+    from drill.exercises.choice import BadPick, parse_picks
+
     while True:
         text = keys.line().strip().lower() if multiple else keys.key()
         if text == ENTER:
@@ -239,6 +243,8 @@ def _typed(card: Card, console: Console, keys: Keys, on_key: OnKey) -> Asked:
         console.print(Text(f"Expected: {canonical}"))
         console.print(answer_panel(card, card.a))
         return Asked()
+    from drill.exercises.typed_answer import check_typed  # (only for typed answers)
+
     verdict = check_typed(typed, canonical, card.accept)
     _print_verdict(console, verdict.correct)
     if verdict.matched is not None and verdict.matched != canonical:
