@@ -1,4 +1,5 @@
-"""Plain paragraphs are turned into HTML without markdown-it, and exactly as it would.
+"""Plain paragraphs are turned into HTML without markdown-it, and exactly as it would; the
+terminal shows them without rich's Markdown, exactly as it would.
 
 Exports render every card's Markdown (tens of thousands of answers for an Anki package);
 text that can only be paragraphs of words takes a shortcut, which must never change a
@@ -6,10 +7,17 @@ byte: every text the shortcut takes is compared with markdown-it's own rendering
 
 from __future__ import annotations
 
+import io
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
+from rich.panel import Panel
 
+from drill.decks import markup
 from drill.exchange.html import _markdown, markdown_html, plain_paragraphs
+from drill.ui.card_markdown import CardMarkdown
+from drill.ui.card_view import card_markdown
 
 WORDS = st.text(alphabet="abcXYZéσß2'\",.;:?()$+-=/%", min_size=1, max_size=8)
 SEPARATORS = st.sampled_from(
@@ -86,3 +94,34 @@ def test_every_space_but_the_space_and_the_newline_declines_the_shortcut():
     for space in spaces:
         assert plain_paragraphs(f"a{space}b") is None, hex(ord(space))
     assert plain_paragraphs("a b\nc") == "<p>a b\nc</p>"
+
+
+def _terminal(renderable, width: int) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, force_terminal=True, color_system="truecolor").print(
+        Panel(renderable, title="Question")
+    )
+    return out.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts(), st.sampled_from([12, 30, 80]))
+def test_the_terminal_shows_plain_text_as_rich_markdown_does(text, width):
+    if markup.plain_paragraphs(text) is None or "$" in text:
+        assert isinstance(card_markdown(text), CardMarkdown)
+    else:
+        assert _terminal(card_markdown(text), width) == _terminal(CardMarkdown(text), width)
+
+
+def test_the_terminal_takes_the_shortcut_for_plain_text_only():
+    plain = [
+        "Why does the loss\nplateau?\n\nSay why.",
+        "One line, then\nanother and another,\nand a third one here.\n",
+        "\nA  paragraph   with  spaces.\n\nAnd (a second) one: x = 2, y = 3.\n\n",
+    ]
+    for text in plain:
+        assert not isinstance(card_markdown(text), CardMarkdown), text
+        for width in (10, 24, 80):
+            assert _terminal(card_markdown(text), width) == _terminal(CardMarkdown(text), width)
+    for text in ("Is $x^2$ convex?", "What is `softmax`?", "**Why** this?", "1. first"):
+        assert isinstance(card_markdown(text), CardMarkdown), text

@@ -17,7 +17,7 @@ from drill.exchange.html import markdown_html
 from drill.exchange.markdown import render_markdown
 from drill.exchange.mathjax import markdown_source
 from drill.model import Card, Deck
-from drill.ui.card_view import CardMarkdown
+from drill.ui.card_markdown import CardMarkdown
 from drill.ui.math import render_latex, terminal_markdown
 
 

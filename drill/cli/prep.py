@@ -97,11 +97,13 @@ def readiness(chosen: list | None, store, collection, now: datetime, config: Con
 
 def date_note(config: Config, now: datetime) -> str | None:
     """The study screen's line while an interview date is ahead."""
+    day = config.interview_day
+    if day is None:
+        return None
     from drill.review.planning import days_left
     from drill.review.scheduler import PREP_DAYS
 
-    day = config.interview_day
-    if day is None or days_left(now, day, config) < 1:
+    if days_left(now, day, config) < 1:
         return None
     left = days_left(now, day, config)
     return (

@@ -179,3 +179,28 @@ def _unescaped(text: str, char: str, start: int) -> int:
             return i
         i += 1
     return -1
+
+
+# What can make text more than paragraphs to CommonMark (with tables and strikethrough) or
+# to HTML: its punctuation, control characters, and whitespace but the space and newline
+# (the second line: every other character str.isspace() accepts, as a test checks).
+_NOT_PLAIN = re.compile(
+    r"[\\`*_\[\]<>!&|~#\x00-\x08\x0b-\x1f\x7f-\x9f"
+    r"\t\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
+
+
+def plain_paragraphs(text: str) -> list[str] | None:
+    """The paragraphs of text that can only be paragraphs of words, as written (their lines
+    joined by newlines); None for any other text. Every line starts with a letter (no list,
+    heading, quote, fence or indented code can start there) and ends without a space (no
+    hard break), and none of the characters above appears. Such text needs no Markdown
+    parser: outputs show it directly (tests compare them with the parser's output)."""
+    if _NOT_PLAIN.search(text):
+        return None
+    paragraphs = text.strip("\n").split("\n\n")
+    for paragraph in paragraphs:
+        for line in paragraph.split("\n"):
+            if not line or not line[0].isalpha() or line[-1] == " ":
+                return None
+    return paragraphs

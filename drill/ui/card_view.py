@@ -1,55 +1,67 @@
 """How cards read in the terminal, and the study screens of cloze, choice and typed-answer
 cards. The study screen (drill.ui.study) hands these cards to `ask` and grades the result.
 
-Card text is Markdown with `$…$` math: CardMarkdown renders the math as Unicode and shows
-HTML tags as text (rich would drop them), as the Anki and Markdown exports do.
+Card text is Markdown with `$…$` math: `card_markdown` renders the math as Unicode and
+shows HTML tags as text (rich would drop them), as the Anki and Markdown exports do. Text
+that can only be paragraphs of words is shown without a Markdown parser (markdown-it and
+rich's Markdown take a study session's start some 40 ms to load).
 """
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.text import Text
 
 from drill.decks import cloze
+from drill.decks.markup import plain_paragraphs
 from drill.decks.scheduled import deletion_number
 from drill.model import Card, CardType, Rating
 from drill.ui.keys import ENTER, QUIT, Keys
-from drill.ui.math import terminal_markdown, terminal_text
+from drill.ui.math import terminal_text
 
 if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-
     from drill.exercises.typed_answer import Piece
+
+GRADE_STYLE = {  # how each grade is written on screen
+    Rating.AGAIN: "bold red",
+    Rating.HARD: "bold yellow",
+    Rating.GOOD: "bold green",
+    Rating.EASY: "bold cyan",
+}
 
 COMMANDS = ("u", "s", QUIT)  # undo, suspend, quit: the study screen's keys
 _SCREEN_KEYS = ("?", "m")  # help and more: the study screen's, passed on to it
 _REVEAL_HINT = "Enter: show answer   u: undo   s: suspend   q: quit"
 
 
-@functools.cache
-def _parser() -> MarkdownIt:
-    from markdown_it import MarkdownIt
+def card_markdown(text: str) -> RenderableType:
+    """Card Markdown as rich shows it: see the module's docstring."""
+    paragraphs = None if "$" in text else plain_paragraphs(text)
+    if paragraphs is None:
+        from drill.ui.card_markdown import CardMarkdown
 
-    return MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
+        return CardMarkdown(text)
+    return _Paragraphs(paragraphs)
 
 
-class CardMarkdown(Markdown):
-    """Card Markdown for the terminal: math as Unicode, raw HTML shown as the text it is."""
+class _Paragraphs:
+    """Paragraphs of words, as rich's Markdown shows them: a line break within one is a
+    space, a blank line stands between them."""
 
-    def __init__(self, text: str, **options: Any) -> None:
-        super().__init__("", **options)
-        # rich parses with HTML on, and then drops every tag it meets: parsed again here
-        # with HTML off, a `<b>` in a card reads as `<b>`, as it does in Anki.
-        self.markup = terminal_markdown(text)
-        self.parsed = _parser().parse(self.markup)
+    def __init__(self, paragraphs: list[str]) -> None:
+        self.paragraphs = paragraphs
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for number, paragraph in enumerate(self.paragraphs):
+            if number:
+                yield Text("")
+            yield Text(paragraph.replace("\n", " "), justify="left")
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,7 @@ def _joined(*parts: str) -> str:
 
 
 def answer_panel(card: Card, markdown: str, title: str = "Answer") -> Panel:
-    parts: list[Any] = [CardMarkdown(markdown)] if markdown.strip() else []
+    parts: list[Any] = [card_markdown(markdown)] if markdown.strip() else []
     if card.ref:
         parts.append(Text(f"\n{card.ref}", style="dim italic"))
     return Panel(Group(*parts), title=title, title_align="left")
@@ -129,7 +141,7 @@ def _cloze(card: Card, console: Console, keys: Keys, on_key: OnKey) -> Asked:
     question, answer = sides(card)
     number = deletion_number(card)
     title = f"Cloze c{number}" if number else "Cloze"
-    console.print(Panel(CardMarkdown(question), title=title, title_align="left"))
+    console.print(Panel(card_markdown(question), title=title, title_align="left"))
     console.print(Text(_REVEAL_HINT, "dim"))
     while True:
         key = keys.key()
@@ -153,7 +165,7 @@ def _choice(card: Card, console: Console, keys: Keys, rng: random.Random, on_key
         _inline(f" {n}. ", "bold").append_text(_inline(choice, ""))
         for n, choice in enumerate(shown, 1)
     ]
-    question = Group(CardMarkdown(card.q), Text(""), *listed)
+    question = Group(card_markdown(card.q), Text(""), *listed)
     kind = "Choose every right answer" if card.multiple else "Choose one"
     console.print(Panel(question, title=kind, title_align="left"))
     if card.multiple:
@@ -225,7 +237,7 @@ def _inline(markdown: str, style: str) -> Text:
 
 
 def _typed(card: Card, console: Console, keys: Keys, on_key: OnKey) -> Asked:
-    console.print(Panel(CardMarkdown(card.q), title="Question", title_align="left"))
+    console.print(Panel(card_markdown(card.q), title="Question", title_align="left"))
     hint = "Type your answer and Enter (empty: show the answer; u, s or q alone: keys)"
     console.print(Text(hint, "dim"))
     while True:

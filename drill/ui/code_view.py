@@ -32,7 +32,7 @@ from drill.exercises.code.spec import CodeExercise
 from drill.home.config import Config
 from drill.home.paths import get_paths
 from drill.model import Card, Rating
-from drill.ui.card_view import COMMANDS, Asked, CardMarkdown
+from drill.ui.card_view import COMMANDS, Asked, card_markdown
 from drill.ui.keys import ENTER, Keys
 
 SKIP = "skip"  # not a key: the study screen skips the card (no command matches it)
@@ -53,7 +53,7 @@ def attempt(card: Card, seed: int, console: Console, keys: Keys, config: Config)
     except DrillError as error:  # a name or params the loader leaves to `drill lint`
         console.print(Text(f"Skipped {card.key}: {error}.", style="yellow"))
         return Asked(command=SKIP)
-    task = CardMarkdown(exercise.task)
+    task = card_markdown(exercise.task)
     console.print(Panel(task, title=card.q or exercise.title, title_align="left"))
     path, resumed = _prepare(card, exercise)
     note = " (your last attempt, which did not pass)" if resumed else ""

@@ -12,17 +12,9 @@ from rich.text import Text
 
 from drill.exercises.base import Exercise
 from drill.exercises.grading import ParseError, Verdict, check, format_value
-from drill.model import Rating
 
 if TYPE_CHECKING:
     from drill.exercises.guided import GuidedRun
-
-GRADE_STYLE = {
-    Rating.AGAIN: "bold red",
-    Rating.HARD: "bold yellow",
-    Rating.GOOD: "bold green",
-    Rating.EASY: "bold cyan",
-}
 
 
 def ask_answer(

@@ -22,8 +22,8 @@ from rich.text import Text
 from drill.exercises.base import Exercise
 from drill.interview import Interview, Question, Report, Result, Weakness
 from drill.model import Rating
-from drill.ui.card_view import CardMarkdown  # math as Unicode, HTML as text
-from drill.ui.exercise_view import GRADE_STYLE, ask_answer, show_outcome
+from drill.ui.card_view import GRADE_STYLE, card_markdown  # math as Unicode, HTML as text
+from drill.ui.exercise_view import ask_answer, show_outcome
 from drill.ui.keys import QUIT, Keys
 from drill.ui.screen import Box, Title
 
@@ -89,7 +89,7 @@ class InterviewScreen:
         self.console.print(Title(f"Question {question.number}{total} · {question.card.key}"))
         if question.is_compute:
             return self._compute(question, self.exercises[question.number])
-        self.console.print(Box(CardMarkdown(question.card.q), "Question"))
+        self.console.print(Box(card_markdown(question.card.q), "Question"))
         self.console.print(Text("Answer as you would out loud; Enter alone to skip.", "dim"))
         typed = self._read_answer()
         self._print_answer(question, typed)
@@ -135,7 +135,7 @@ class InterviewScreen:
         """The user's answer, whole, above the model answer, to compare the two."""
         if typed.strip():
             self.console.print(Box(Text(typed.strip()), "Your answer"))
-        parts: list = [CardMarkdown(question.card.a)]
+        parts: list = [card_markdown(question.card.a)]
         if question.card.ref:
             parts.append(Text(f"\n{question.card.ref}", style="dim italic"))
         self.console.print(Box(Group(*parts), "Model answer"))

@@ -14,9 +14,8 @@ from drill.model import Card, CardType, Rating
 from drill.review.scheduler import format_interval
 from drill.review.session import Session, Summary, Suspended
 from drill.ui import card_view
-from drill.ui.card_view import CardMarkdown
+from drill.ui.card_view import GRADE_STYLE, card_markdown
 from drill.ui.due_view import next_due_text  # shared with `drill due`
-from drill.ui.exercise_view import GRADE_STYLE
 from drill.ui.keys import ENTER, QUIT, RESIZE, Keys
 from drill.ui.screen import Box, Flow, Screen, Title, keys_help
 
@@ -150,7 +149,7 @@ class StudyScreen:
             self._redrawable = False
             asked = card_view.ask(card, self.console, self.keys, self.session.rng, self._command)
             return self._asked(card, asked)
-        self.screen.print(Box(CardMarkdown(card.q), "Question"))
+        self.screen.print(Box(card_markdown(card.q), "Question"))
         hint = _hints("Enter: show answer")
         self.screen.print(hint, footer=True)
         while True:
@@ -165,7 +164,7 @@ class StudyScreen:
         return self._grade(card, default=None)
 
     def _print_answer(self, card: Card) -> None:
-        parts: list = [CardMarkdown(card.a)]
+        parts: list = [card_markdown(card.a)]
         if card.ref:
             parts.append(Text(f"\n{card.ref}", style="dim italic"))
         self.screen.print(Box(Group(*parts), "Answer"))

@@ -29,7 +29,7 @@ def _when(moment: datetime, since: datetime) -> str:
 
 def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) -> None:
     # markdown-it is slow to import; only `show` needs it (card_view brings it)
-    from drill.ui.card_view import CardMarkdown, sides
+    from drill.ui.card_view import card_markdown, sides
 
     title = Text(f"{card.key}  [{card.type.value}]")  # Text: "[basic]" is not markup
     if card.type in (CardType.COMPUTE, CardType.CODE):
@@ -38,8 +38,8 @@ def show_card(card: Card, record: CardRecord | None, reviews: Sequence[Review]) 
         _console.print(Panel(Text((card.q + "\n\n" if card.q else "") + body), title=title))
     else:
         question, answer = sides(card)  # cloze, choice and typed cards read as in study
-        _console.print(Panel(CardMarkdown(question), title=title, title_align="left"))
-        _console.print(Panel(CardMarkdown(answer), title="answer", title_align="left"))
+        _console.print(Panel(card_markdown(question), title=title, title_align="left"))
+        _console.print(Panel(card_markdown(answer), title="answer", title_align="left"))
     facts = []
     if card.tags:
         facts.append(f"tags: {', '.join(card.tags)}")
