@@ -45,6 +45,10 @@ _BUSY_TIMEOUT_S = 0.5  # a cache that is busy is skipped, not waited for
 # A file changed this long before it was read for its entry is known by size and mtime
 # (DeckCache.settled): longer than any file system's timestamp resolution (FAT: 2 s).
 _SETTLED_NS = 3_000_000_000
+SYNCHRONOUS = "NORMAL"
+"""How hard a write to the cache waits for the disk: in WAL mode, NORMAL writes never leave
+the file damaged, and a crash may lose the last writes, which the cache makes again (the
+review database, which must keep every review, waits for each commit: FULL)."""
 # The modules whose rules decide what a valid deck parses to: editing one (or upgrading
 # drill) must invalidate every entry, or the cache would keep yesterday's verdicts.
 _PARSER_MODULES = (  # relative to the drill package
@@ -317,6 +321,7 @@ def _connect(path: Path) -> sqlite3.Connection | None:
 def _open_current(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
     try:
+        db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         app_id = db.execute("PRAGMA application_id").fetchone()[0]
         fingerprint = _fingerprint()
         if app_id == _APPLICATION_ID and _stored_fingerprint(db) == fingerprint:

@@ -18,7 +18,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drill.decks.cache import DeckCache, Header, Stamp, cache_path, card_from_fields, index_rows
+from drill.decks.cache import (
+    SYNCHRONOUS,
+    DeckCache,
+    Header,
+    Stamp,
+    cache_path,
+    card_from_fields,
+    index_rows,
+)
 from drill.decks.curriculum import Curriculum, load_curriculum
 from drill.decks.limits import MAX_DECK_BYTES
 from drill.decks.loader import Collection, default_sources, load_sources
@@ -159,6 +167,7 @@ class StudyIndex:
             return set()
         db.execute("ATTACH DATABASE ? AS ix", (str(self.cache_file),))
         db.execute(f"PRAGMA ix.cache_size = {_CACHE_KIB}")
+        db.execute(f"PRAGMA ix.synchronous = {SYNCHRONOUS}")
         try:
             rows = db.execute("SELECT path, digest FROM ix.decks").fetchall()
         except sqlite3.Error:  # not a cache this drill can read: do without it
@@ -298,17 +307,15 @@ def _bring_unseen_up_to_date(db: sqlite3.Connection, paths: list[str], is_new: s
         raise sqlite3.OperationalError("no state changes logged")  # not a current store
     synced = {row[0]: tuple(row[1:]) for row in db.execute("SELECT * FROM ix.unseen_synced")}
     behind: dict[int | None, list[str]] = {}  # since which seq (None: from scratch): paths
+    known: dict[tuple, bool] = {}  # whether the log still holds this entry
     for path in paths:
         at = synced.get(path)
         if at == head:
             continue
-        known = (
-            at
-            and db.execute(
-                "SELECT 1 FROM main.state_changes WHERE seq = ? AND mark = ?", at
-            ).fetchone()
-        )
-        behind.setdefault(at[0] if known else None, []).append(path)
+        if at and at not in known:
+            held = "SELECT 1 FROM main.state_changes WHERE seq = ? AND mark = ?"
+            known[at] = db.execute(held, at).fetchone() is not None
+        behind.setdefault(at[0] if at and known[at] else None, []).append(path)
     db.execute("CREATE TEMP TABLE IF NOT EXISTS synced_paths (path TEXT PRIMARY KEY)")
     for since, group in behind.items():
         db.execute("DELETE FROM temp.synced_paths")
