@@ -20,7 +20,15 @@ from export_samples import basic_deck, compute_deck, fake_make
 
 from drill.exchange import workers
 from drill.exchange.anki_notes import note_fields, note_type_of, note_types
-from drill.exchange.apkg import CSS, _anki_deck, _note_type, anki_tags, render_apkg, stable_id
+from drill.exchange.apkg import (
+    CSS,
+    _anki_deck,
+    _note_type,
+    anki_guid,
+    anki_tags,
+    render_apkg,
+    stable_id,
+)
 from drill.exchange.entries import entries, exercise_jobs
 from drill.exercises import make
 from drill.exercises.base import Difficulty
@@ -109,19 +117,88 @@ def test_exercises_made_by_workers_are_those_made_here(monkeypatch):
     monkeypatch.setattr(workers, "worker_count", lambda jobs: 2)
     with workers.made_in_order(jobs) as made:
         pooled = list(made)
-    assert pooled == [make(*job) for job in jobs]
+    assert pooled == [make(*job, extras=False) for job in jobs]
+    with workers.made_in_order(jobs[:3]) as made:  # too few for workers: made here, as lean
+        assert list(made) == pooled[:3]
+
+
+class _SlowWorkers:
+    """A pool whose chunks are never done before they are asked for: this process then
+    makes every job nobody has taken yet, from the back."""
+
+    def __init__(self):
+        self.ranges = []
+
+    def apply_async(self, function, args, callback):
+        self.ranges.append(args)
+        return _Later(function, args, callback)
+
+
+class _Later:
+    def __init__(self, function, args, callback):
+        self.function, self.args, self.callback = function, args, callback
+
+    def ready(self):
+        return False
+
+    def get(self):
+        made = self.function(*self.args)
+        self.callback(made)
+        return made
+
+
+def test_this_process_makes_the_last_jobs_while_the_workers_are_busy(monkeypatch):
+    jobs = _cheap_jobs(20)
+    monkeypatch.setattr(workers, "CHUNK", 3)
+    monkeypatch.setattr(workers, "_jobs", jobs)
+    made_here = []
+    make_one = workers._make
+    monkeypatch.setattr(workers, "_make", lambda job: made_here.append(job) or make_one(job))
+    pool = _SlowWorkers()
+    exercises = list(workers._SharedJobs(pool, jobs, 1).exercises())
+    assert exercises == [make(*job, extras=False) for job in jobs]
+    assert pool.ranges == [(0, 3), (3, 6)]  # two chunks out; the rest was made here
+    assert made_here[:14] == jobs[6:][::-1]  # from the back, before any chunk came back
 
 
 def test_workers_only_for_many_exercises_and_idle_cores(monkeypatch):
     monkeypatch.setattr(workers.sys, "platform", "linux")
     monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    monkeypatch.setattr(workers.os, "getloadavg", lambda: (0.2, 0.0, 0.0))
-    assert workers.worker_count(workers.PARALLEL_FROM - 1) == 0
-    assert workers.worker_count(10 * workers.PARALLEL_FROM) == 3  # one core left here
-    monkeypatch.setattr(workers.os, "getloadavg", lambda: (2.5, 0.0, 0.0))
-    assert workers.worker_count(10 * workers.PARALLEL_FROM) == 1
-    monkeypatch.setattr(workers.os, "getloadavg", lambda: (4.0, 0.0, 0.0))
-    assert workers.worker_count(10 * workers.PARALLEL_FROM) == 0
+    many = 10 * workers.PARALLEL_FROM
+    for others, count in ((0.0, 3), (0.4, 3), (0.6, 2), (1.0, 2), (2.5, 1), (3.0, 0), (6.0, 0)):
+        monkeypatch.setattr(workers, "others_running", lambda others=others: others)
+        assert workers.worker_count(many) == count  # one core is this process's own
+        assert workers.worker_count(workers.PARALLEL_FROM - 1) == 0
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(workers, "others_running", lambda: 1.0)  # the other core is busy
+    assert workers.worker_count(many) == 0
+
+
+def _proc_loadavg(text):
+    def fake_open(path, *args, **kwargs):
+        assert path == "/proc/loadavg"
+        return io.StringIO(text)
+
+    return fake_open
+
+
+def test_others_running_is_the_load_average_unless_fewer_run_now(monkeypatch):
+    monkeypatch.setattr(workers.os, "getloadavg", lambda: (1.9, 1.0, 0.5))
+    monkeypatch.setattr(
+        workers, "open", _proc_loadavg("1.90 1.00 0.50 1/300 4242\n"), raising=False
+    )
+    assert workers.others_running() == 0  # only this process runs: the load was the past
+    monkeypatch.setattr(
+        workers, "open", _proc_loadavg("1.90 1.00 0.50 5/300 4242\n"), raising=False
+    )
+    assert workers.others_running() == 1.9  # a burst of short commands: the average holds
+    monkeypatch.setattr(workers, "open", _proc_loadavg("garbled"), raising=False)
+    assert workers.others_running() == 1.9
+
+
+def test_guids_are_genankis():
+    keys = ["ml/two-passes", "grads/neuron-grad#1", "", "é/ü#12", *(f"d/c{n}" for n in range(300))]
+    assert [anki_guid(key) for key in keys] == [genanki.guid_for(key) for key in keys]
 
 
 def test_small_exports_and_given_makers_stay_in_this_process(monkeypatch):

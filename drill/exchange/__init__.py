@@ -7,6 +7,7 @@
 - `markdown`   a study sheet in Markdown
 - `jsonfmt`    lossless JSON with the deck files' fields
 - `html`       Markdown card text to the HTML of a note's sides
+- `rendercache` the HTML markdown-it gave earlier exports, kept in the home
 - `revlog`     the review history for FSRS optimizers (CSV or JSON lines)
 - `importer`   `drill import`: a JSON export or an Anki-style text file becomes YAML decks
 - `ankitext`   reading Anki-style text files (headers, separators, meta columns)

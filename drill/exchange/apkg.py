@@ -7,6 +7,7 @@ each Anki deck id from the drill deck id, each note GUID from the entry key.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
@@ -75,8 +76,33 @@ def anki_deck_name(deck: Deck) -> str:
 
 def anki_tags(entry: Entry) -> list[str]:
     """Anki tags are space-separated, so spaces inside a tag become underscores."""
-    tags = ("_".join(tag.split()) for tag in entry.tags)
-    return list(dict.fromkeys(tag for tag in tags if tag))
+    return list(_tags(entry.card.tags, entry.deck.tags))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags(card_tags: tuple[str, ...], deck_tags: tuple[str, ...]) -> tuple[str, ...]:
+    # Kept: the cards of a deck share its tags, and the exercises of a card all of them.
+    tags = ("_".join(tag.split()) for tag in dict.fromkeys((*card_tags, *deck_tags)))
+    return tuple(dict.fromkeys(tag for tag in tags if tag))
+
+
+def anki_guid(key: str) -> str:
+    """genanki.guid_for(key): the first 8 bytes of the key's SHA-256 as a number, written
+    in Anki's base 91 (a tenth of genanki's time, which counts on 20,000 notes)."""
+    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+    digits = _base91()
+    text = []
+    while number:
+        number, digit = divmod(number, 91)
+        text.append(digits[digit])
+    return "".join(reversed(text))
+
+
+@functools.cache
+def _base91() -> str:
+    from genanki.util import BASE91_TABLE
+
+    return "".join(BASE91_TABLE)
 
 
 def render_apkg(entries: Iterable[Entry], *, timestamp: float | None = None) -> tuple[bytes, int]:
@@ -94,7 +120,7 @@ def render_apkg(entries: Iterable[Entry], *, timestamp: float | None = None) -> 
         deck = anki_decks.get(entry.deck.id)
         if deck is None:
             deck = anki_decks[entry.deck.id] = _AnkiDeck(_anki_deck(genanki, entry.deck))
-        deck.add(_note(genanki, models, entry))
+        deck.add(_note(models, entry))
         count += 1
     stamp = time.time() if timestamp is None else timestamp
     return _package_bytes(genanki, list(anki_decks.values()), stamp), count
@@ -137,12 +163,10 @@ def _anki_deck(genanki: Any, deck: Deck) -> Any:
     return genanki.Deck(stable_id("drill-deck", deck.id), anki_deck_name(deck), description)
 
 
-def _note(genanki: Any, models: dict[str, Any], entry: Entry) -> _Note:
+def _note(models: dict[str, Any], entry: Entry) -> _Note:
     """A note of the type its card needs: cloze, typed and reversed cards have their own."""
     name = note_type_of(entry, NOTE_TYPE_NAME)
-    return _Note(
-        models[name], note_fields(entry, name), anki_tags(entry), genanki.guid_for(entry.key)
-    )
+    return _Note(models[name], note_fields(entry, name), anki_tags(entry), anki_guid(entry.key))
 
 
 def _package_bytes(genanki: Any, decks: list[_AnkiDeck], timestamp: float) -> bytes:

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 
-from drill.exchange.apkg import anki_deck_name, anki_tags
+from drill.exchange.apkg import anki_deck_name, anki_guid, anki_tags
 from drill.exchange.entries import Entry
 from drill.exchange.html import answer_html, question_html, reference_html
 
@@ -33,8 +33,6 @@ def header(separator: str) -> str:
 
 def render_delimited(entries: Iterable[Entry], separator: str) -> tuple[str, int]:
     """The whole file as text, and the number of notes in it."""
-    import genanki
-
     buffer = io.StringIO()
     buffer.write(header(separator))
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
@@ -46,7 +44,7 @@ def render_delimited(entries: Iterable[Entry], separator: str) -> tuple[str, int
                 _back(entry),
                 " ".join(anki_tags(entry)),
                 anki_deck_name(entry.deck),
-                genanki.guid_for(entry.key),
+                anki_guid(entry.key),
             ]
         )
         count += 1

@@ -1,8 +1,9 @@
 """Export decks to other tools: Anki packages, Anki-style CSV/TSV, Markdown, JSON.
 
 Each format module turns entries (or, for JSON, decks) into the file's content; this
-module picks the format and writes the result atomically. genanki, numpy and markdown-it
-load only when an export runs.
+module picks the format and writes the result atomically. The HTML formats keep what
+markdown-it rendered in the home for the next export (drill.exchange.rendercache).
+genanki, numpy and markdown-it load only when an export runs.
 """
 
 from __future__ import annotations
@@ -90,17 +91,20 @@ def render(
     items = entries(
         decks, instances=instances, seed=seed, make=make, difficulty=difficulty, tick=tick
     )
-    if fmt is Format.APKG:
-        from drill.exchange.apkg import render_apkg
-
-        return Rendered(*render_apkg(items, timestamp=timestamp))
     if fmt is Format.MD:
         from drill.exchange.markdown import render_markdown
 
         return Rendered(*render_markdown(items))
-    from drill.exchange.delimited import render_delimited
+    from drill.exchange.rendercache import kept_renderings
 
-    return Rendered(*render_delimited(items, "\t" if fmt is Format.TSV else ","))
+    with kept_renderings():  # the HTML of Markdown, as earlier exports rendered it
+        if fmt is Format.APKG:
+            from drill.exchange.apkg import render_apkg
+
+            return Rendered(*render_apkg(items, timestamp=timestamp))
+        from drill.exchange.delimited import render_delimited
+
+        return Rendered(*render_delimited(items, "\t" if fmt is Format.TSV else ","))
 
 
 def export(

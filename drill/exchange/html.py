@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from drill.exchange.entries import Entry
 from drill.exchange.mathjax import render_with_math
+from drill.exchange.rendercache import rendered
 from drill.exercises.grading import format_value
 from drill.model import Card, CardType
 
@@ -41,7 +42,15 @@ def markdown_html(text: str, cloze: bool = False) -> str:
 
 def _render_block(source: str) -> str:
     plain = plain_paragraphs(source)
-    return plain if plain is not None else _markdown().render(source).strip()
+    return plain if plain is not None else rendered("block", source, _markdown_block)
+
+
+def _markdown_block(source: str) -> str:
+    return _markdown().render(source).strip()
+
+
+def _markdown_inline(source: str) -> str:
+    return _markdown().renderInline(source).strip()
 
 
 # What can make text more than paragraphs to CommonMark (with tables and strikethrough) or
@@ -73,7 +82,7 @@ def plain_paragraphs(text: str) -> str | None:
 
 def inline_html(text: str) -> str:
     """One line of Markdown (a choice) to HTML, without a paragraph around it."""
-    return render_with_math(text, lambda source: _markdown().renderInline(source).strip())
+    return render_with_math(text, lambda source: rendered("inline", source, _markdown_inline))
 
 
 def question_html(entry: Entry) -> str:

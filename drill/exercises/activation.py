@@ -24,6 +24,7 @@ from drill.exercises.common import (
     derivative_text,
     distinct_slips,
     draw,
+    extras_wanted,
     fmt,
     json_inputs,
     resample,
@@ -124,5 +125,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative("x", ()),
         answer=answer,
         solution=worked_solution(out, "x", (), answer),
-        slips=_slips(name, x, slope, answer),
+        slips=_slips(name, x, slope, answer) if extras_wanted() else {},
     )

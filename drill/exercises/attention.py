@@ -34,6 +34,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     format_index,
@@ -280,7 +281,7 @@ def generate_backward(rng: np.random.Generator, difficulty: Difficulty, **params
         asked=asked_derivative(wrt, index),
         answer=answer,
         solution=solution,
-        slips=_slips_backward(inputs, loss, setup, wrt, index, answer),
+        slips=_slips_backward(inputs, loss, setup, wrt, index, answer) if extras_wanted() else {},
         steps=steps,
     )
 
@@ -386,7 +387,7 @@ def generate_weights(rng: np.random.Generator, difficulty: Difficulty, **params:
         asked={"value": "O" if output else "P", "index": [row]},
         answer=answer.tolist(),
         solution=_solution_weights(inputs, setup, row, answer),
-        slips=_slips_weights(inputs, setup, row, answer),
+        slips=_slips_weights(inputs, setup, row, answer) if extras_wanted() else {},
     )
 
 

@@ -28,6 +28,7 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     format_index,
@@ -226,5 +227,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(inputs, setup, answer),
+        slips=_slips(inputs, setup, answer) if extras_wanted() else {},
     )

@@ -17,9 +17,11 @@ Answers always keep full float64 precision; only the displayed text is rounded.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -74,6 +76,31 @@ def activation_text(name: str, v: str = "z", slope: float | None = None) -> str:
 def derivative_text(name: str, v: str = "z", slope: float | None = None) -> str:
     """The derivative of activation `name` at `v`, as a worked solution states it."""
     return _DERIVATIVE_TEMPLATES[name].format(v=v, slope=fmt(slope or 0.0))
+
+
+# -- what only study uses -------------------------------------------------------------
+
+# Slips (likely wrong answers, named when graded) and guided steps serve a study session
+# alone: an export writes the question, the answer and the solution. Without them an
+# exercise costs about a fifth less to make (benchmarks/README.md).
+_EXTRAS: ContextVar[bool] = ContextVar("exercise_extras", default=True)
+
+
+def extras_wanted() -> bool:
+    """False while exercises are made without slips and guided steps (`without_extras`):
+    a generator then skips computing them and gives an empty mapping or tuple instead."""
+    return _EXTRAS.get()
+
+
+@contextlib.contextmanager
+def without_extras() -> Iterator[None]:
+    """Exercises made inside have no slips and no guided steps; the same question,
+    answer, solution and tolerance otherwise."""
+    token = _EXTRAS.set(False)
+    try:
+        yield
+    finally:
+        _EXTRAS.reset(token)
 
 
 class GradientCheckFailed(RuntimeError):
@@ -312,6 +339,8 @@ def asked_gradient(loss: Tensor, wrt: str, index: tuple[int, ...] = ()) -> float
 def distinct_slips(slips: Mapping[str, float], answer: float) -> dict[str, float]:
     """Slips that a grader can tell apart from the answer and from each other."""
     kept: dict[str, float] = {}
+    if not extras_wanted():
+        return kept
     for description, value in slips.items():
         value = float(value)
         seen = [answer, *kept.values()]
@@ -328,6 +357,8 @@ def slips_apart(slips: Mapping[str, Any], answer: Any) -> dict[str, Any]:
     around the answer (twice over, so a slip worked from rounded numbers is still named),
     in some entry, and differs from the slips kept before it. For scalar and array
     answers alike: scalars stay floats, arrays become nested lists."""
+    if not extras_wanted():
+        return {}
     truth = np.asarray(answer, dtype=np.float64)
     default = Tolerance()
     bound = SLIP_MARGIN * np.maximum(default.abs, default.rel * np.abs(truth))
@@ -610,6 +641,8 @@ def guided_steps(
     does not need it), then ∂root/∂node back along the path to `wrt`, then the asked
     entry. `skip` leaves out nodes whose value the question already gives. Call after
     root.backward()."""
+    if not extras_wanted():
+        return ()
     return steps_from(walk(root, wrt), index, answer, skip)
 
 
@@ -617,6 +650,8 @@ def steps_from(
     walked: Walk, index: Sequence[int], answer: float, skip: Iterable[str] = ()
 ) -> tuple[Step, ...]:
     """guided_steps, read off a graph walked already."""
+    if not extras_wanted():
+        return ()
     skipped = set(skip)
     entries, root = walked.entries, walked.root
     computed = [e for e in entries[:-1] if not e.is_leaf and e.name not in skipped]

@@ -29,6 +29,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     format_index,
@@ -281,5 +282,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=_solution(inputs, setup, answer, y),
-        slips=_slips(inputs, setup, answer),
+        slips=_slips(inputs, setup, answer) if extras_wanted() else {},
     )

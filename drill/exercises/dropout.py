@@ -20,6 +20,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     input_lines,
@@ -95,7 +96,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked={"wrt": "x", "index": []} if backward else {"value": "y"},
         answer=answer.tolist(),
         solution=_solution(values, answer, backward),
-        slips=_slips(source, values["m"], values["p"], answer),
+        slips=_slips(source, values["m"], values["p"], answer) if extras_wanted() else {},
     )
 
 

@@ -31,6 +31,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt_array,
     format_index,
     guided_steps,
@@ -232,6 +233,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(inputs, loss, setup, answer),
+        slips=_slips(inputs, loss, setup, answer) if extras_wanted() else {},
         steps=steps,
     )

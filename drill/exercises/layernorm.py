@@ -32,6 +32,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     format_index,
     guided_steps,
     input_lines,
@@ -210,6 +211,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(inputs, setup, answer),
+        slips=_slips(inputs, setup, answer) if extras_wanted() else {},
         steps=guided_steps(loss, wrt, setup.index, answer, skip=_not_needed(setup)),
     )

@@ -26,6 +26,7 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
+    extras_wanted,
     fmt_array,
     format_index,
     input_lines,
@@ -205,5 +206,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(loss, setup, answer),
+        slips=_slips(loss, setup, answer) if extras_wanted() else {},
     )

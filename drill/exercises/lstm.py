@@ -32,6 +32,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     guided_steps,
@@ -282,6 +283,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked,
         answer=answer,
         solution=solution,
-        slips=_slips(inputs, values, setup, answer),
+        slips=_slips(inputs, values, setup, answer) if extras_wanted() else {},
         steps=steps,
     )

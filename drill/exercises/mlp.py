@@ -34,6 +34,7 @@ from drill.exercises.common import (
     derivative_note,
     distinct_slips,
     draw_plan,
+    extras_wanted,
     format_index,
     input_lines,
     json_inputs,
@@ -240,7 +241,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution_from(walked, setup.index, answer, notes),
-        slips=_slips(inputs, setup, answer),
+        slips=_slips(inputs, setup, answer) if extras_wanted() else {},
         steps=steps_from(walked, setup.index, answer),
     )
 

@@ -32,6 +32,7 @@ from drill.exercises.common import (
     derivative_note,
     distinct_slips,
     draw,
+    extras_wanted,
     format_index,
     guided_steps,
     input_lines,
@@ -218,6 +219,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(loss, setup, answer),
+        slips=_slips(loss, setup, answer) if extras_wanted() else {},
         steps=steps,
     )

@@ -25,6 +25,7 @@ from drill.exercises.common import (
     INDEX_NOTE,
     asked_derivative,
     check_derivative,
+    extras_wanted,
     fmt,
     fmt_array,
     format_index,
@@ -231,5 +232,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative("x", index),
         answer=answer,
         solution=_solution(inputs, setup, index, answer),
-        slips=_slips(inputs, setup, index, answer),
+        slips=_slips(inputs, setup, index, answer) if extras_wanted() else {},
     )

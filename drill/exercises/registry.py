@@ -177,15 +177,31 @@ def make(
     seed: int,
     params: Mapping[str, Any] | None = None,
     difficulty: Difficulty | str = Difficulty.HAND,
+    *,
+    extras: bool = True,
 ) -> Exercise:
-    """Build the exercise `name` for `seed`: the same arguments always give the same exercise."""
+    """Build the exercise `name` for `seed`: the same arguments always give the same exercise.
+
+    With `extras=False` it comes without slips and guided steps, which only a study
+    session uses (an export writes neither), and costs less to make."""
     import numpy as np
 
     params = dict(params or {})
     check_params(name, params)
     rng = np.random.default_rng(seed)
-    exercise = _generate_fn(name)(rng, Difficulty(difficulty), **params)
+    generate = _generate_fn(name)
+    if extras:
+        exercise = generate(rng, Difficulty(difficulty), **params)
+    else:
+        from drill.exercises.common import without_extras
+
+        with without_extras():
+            exercise = generate(rng, Difficulty(difficulty), **params)
     tolerance = _scaled_tolerance(exercise.answer, exercise.tolerance)
+    if not extras:  # what a generator still worked out, cheaply, is left out as well
+        return dataclasses.replace(
+            exercise, generator=name, seed=seed, tolerance=tolerance, slips={}, steps=()
+        )
     return dataclasses.replace(exercise, generator=name, seed=seed, tolerance=tolerance)
 
 

@@ -30,6 +30,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt_array,
     format_index,
     guided_steps,
@@ -199,6 +200,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=worked_solution(loss, wrt, setup.index, answer, notes),
-        slips=_slips(inputs, setup, answer),
+        slips=_slips(inputs, setup, answer) if extras_wanted() else {},
         steps=guided_steps(loss, wrt, setup.index, answer, skip={"y"}),
     )

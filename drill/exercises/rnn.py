@@ -30,6 +30,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    extras_wanted,
     fmt,
     format_index,
     guided_steps,
@@ -230,6 +231,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_derivative(setup.wrt, setup.index),
         answer=answer,
         solution=solution,
-        slips=_slips(loss, setup, answer, shares),
+        slips=_slips(loss, setup, answer, shares) if extras_wanted() else {},
         steps=steps,
     )

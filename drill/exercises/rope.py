@@ -25,6 +25,7 @@ from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     choose,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     input_lines,
@@ -254,5 +255,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked={"value": "R_m q" if setup.asked == "rotated" else "(R_m q)·(R_n k)"},
         answer=answer,
         solution=_solution(values, setup, answer),
-        slips=_slips(values, setup, answer),
+        slips=_slips(values, setup, answer) if extras_wanted() else {},
     )

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from drill.exercises.base import Tolerance
+from drill.exercises.common import extras_wanted
 from drill.exercises.grading import close
 
 
@@ -21,7 +22,10 @@ def telling_slips(
 ) -> dict[str, Any]:
     """The slips, as plain numbers or nested lists, that `tolerance` tells apart.
 
-    With an exact tolerance, whole-number slips become ints like the answer."""
+    With an exact tolerance, whole-number slips become ints like the answer; none at all
+    while exercises are made without extras (drill.exercises.common.without_extras)."""
+    if not extras_wanted():
+        return {}
     tolerance = tolerance or Tolerance()
     kept: dict[str, Any] = {}
     for description, value in slips.items():

@@ -23,6 +23,7 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
+    extras_wanted,
     fmt,
     format_index,
     input_lines,
@@ -124,5 +125,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked=asked_json,
         answer=answer,
         solution=solution,
-        slips=_slips(z, asked, index, answer),
+        slips=_slips(z, asked, index, answer) if extras_wanted() else {},
     )

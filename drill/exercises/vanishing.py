@@ -28,6 +28,7 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
+    extras_wanted,
     fmt,
     fmt_array,
     json_inputs,
@@ -251,5 +252,5 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         # Answers can be far below the default absolute tolerance: grade them relatively.
         tolerance=Tolerance(rel=1e-2, abs=1e-9),
         solution=_solution(root, setup, inputs, answer, slopes),
-        slips=_slips(inputs, setup, root, answer),
+        slips=_slips(inputs, setup, root, answer) if extras_wanted() else {},
     )
