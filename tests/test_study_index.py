@@ -398,3 +398,28 @@ def test_a_cache_another_process_is_writing_is_counted_past_not_waited_for(tmp_p
     with Store.open() as store:
         assert _counts(store, index, Config())[0][0] == 1
     assert kept[-1] == "temp.fresh"
+
+
+def test_after_a_review_only_the_changed_keys_are_looked_at_again(tmp_path, monkeypatch):
+    """The list of new cards is brought up to date from the keys changed since, not by
+    joining every key with its state again (what would make a count cost the collection)."""
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    cards = "".join(f"  - {{id: c{i}, q: Q{i}?, a: A{i}.}}\n" for i in range(30))
+    (folder / "d.yaml").write_text(f"id: d\ntitle: D\ncards:\n{cards}")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    Store.open().close()
+    load_index()
+    index = load_index()
+    index.select(["d"])
+    with Store.open() as store:
+        assert _counts(store, index, Config())[0][0] == 20  # today: the daily 20 new
+        _random_states(random.Random(3), store, ["d/c0", "d/c1", "d/c2"])
+        statements: list[str] = []
+        store.db.set_trace_callback(statements.append)
+        want_today, want_tomorrow, _ = _expected(
+            next(c for c in load_collection().decks if c.id == "d").cards, store, Config()
+        )
+        assert _counts(store, index, Config())[:2] == (want_today, want_tomorrow)
+    filled = [s for s in statements if "INSERT OR IGNORE INTO ix.unseen" in s]
+    assert filled and all("state_changes WHERE seq >" in s for s in filled)
