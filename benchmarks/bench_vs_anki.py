@@ -58,7 +58,9 @@ TASKS = {
 DRILL_COMMANDS = {
     "due": (["due"], b""),
     "first": (["study"], b"q\n"),
-    "review": (["study"], b"\n3\n\nq\n"),  # reveal (or answer), grade Good, then quit
+    # Reveal (or answer), grade Good, quit at the next question: Anki's side answers one
+    # card too. (Until e1b5cfa this also showed the next card's answer, more than Anki did.)
+    "review": (["study"], b"\n3\nq\n"),
     "stats": (["stats"], b""),
 }
 
@@ -245,6 +247,11 @@ class Runner:
         return seconds
 
 
+def _reviews(home: Path) -> int:
+    with sqlite3.connect(f"file:{home / 'drill.db'}?mode=ro", uri=True) as db:
+        return db.execute("SELECT count(*) FROM review_log").fetchone()[0]
+
+
 def time_size(runner: Runner, home: Path, anki: Path, n: int) -> dict[str, tuple[float, float]]:
     """task -> (drill median s, Anki median s)."""
     drill = [sys.executable, "-m", "drill"]
@@ -253,6 +260,7 @@ def time_size(runner: Runner, home: Path, anki: Path, n: int) -> dict[str, tuple
         args, typed = DRILL_COMMANDS[task]
         drill_run = [*drill, *args]
         anki_run = [sys.executable, str(Path(__file__).resolve()), "--anki", task, str(anki)]
+        reviews_before = _reviews(home)
         for _ in range(2):  # warm-up: the day's backup, the deck cache, the OS caches
             runner.run(drill_run, typed, home)
             runner.run(anki_run)
@@ -260,6 +268,9 @@ def time_size(runner: Runner, home: Path, anki: Path, n: int) -> dict[str, tuple
         for _ in range(n):
             ours.append(runner.run(drill_run, typed, home))
             theirs.append(runner.run(anki_run))
+        made = _reviews(home) - reviews_before
+        if made != (n + 2 if task == "review" else 0):  # a timed run must do what it says
+            raise RuntimeError(f"drill's {task!r} runs recorded {made} reviews")
         results[task] = (statistics.median(ours), statistics.median(theirs))
     return results
 
