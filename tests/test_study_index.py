@@ -48,10 +48,16 @@ def _deck_yaml(rng: random.Random, number: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _random_home(rng: random.Random, folder) -> None:
+def _random_home(rng: random.Random, tmp_path, monkeypatch) -> None:
+    """One to four random decks in a decks folder drill reads, and no curriculum."""
+    folder = tmp_path / "decks"
     folder.mkdir(exist_ok=True)
     for number in range(rng.randint(1, 4)):
         (folder / f"deck{number}.yaml").write_text(_deck_yaml(rng, number), encoding="utf-8")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    monkeypatch.setattr(
+        "drill.decks.index.load_curriculum", lambda: load_curriculum(tmp_path / "none")
+    )
 
 
 def _random_states(rng: random.Random, store: Store, keys: list[str]) -> None:
@@ -126,15 +132,36 @@ def _counts(store: Store, source, config: Config):
     return today, (tomorrow.reviews, tomorrow.new), rows
 
 
+ONE_CARD = "id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n"
+
+
+def _deck_home(tmp_path, monkeypatch, text: str = ONE_CARD):
+    """A home in use (drill keeps a deck cache only there) whose decks folder holds one
+    deck file, d.yaml, written with `text`; its path."""
+    folder = tmp_path / "decks"
+    folder.mkdir()
+    (folder / "d.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DRILL_DECKS", str(folder))
+    Store.open().close()
+    return folder / "d.yaml"
+
+
+def _kept_lists(monkeypatch) -> list:
+    """What each StudyIndex.new_keys call gives from now on (None: counted the long way)."""
+    from drill.decks.index import StudyIndex
+
+    kept: list = []
+    real = StudyIndex.new_keys
+    monkeypatch.setattr(
+        StudyIndex, "new_keys", lambda self, *a: kept.append(real(self, *a)) or kept[-1]
+    )
+    return kept
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_the_index_counts_and_queues_as_the_cards_say(seed, tmp_path, monkeypatch):
     rng = random.Random(seed)
-    folder = tmp_path / "decks"
-    _random_home(rng, folder)
-    monkeypatch.setenv("DRILL_DECKS", str(folder))
-    monkeypatch.setattr(
-        "drill.decks.index.load_curriculum", lambda: load_curriculum(tmp_path / "none")
-    )
+    _random_home(rng, tmp_path, monkeypatch)
     config = Config(new_per_day=rng.randint(0, 12), reviews_per_day=rng.randint(1, 15))
     collection = load_collection()
     user_decks = [deck.id for deck in collection.decks if deck.id.startswith("deck")]
@@ -205,20 +232,9 @@ def test_the_kept_list_of_new_cards_follows_every_change(seed, tmp_path, monkeyp
     older copy of the database put back (a backup restored, then changed apart)."""
     import shutil
 
-    from drill.decks.index import StudyIndex
-
     rng = random.Random(seed)
-    folder = tmp_path / "decks"
-    _random_home(rng, folder)
-    monkeypatch.setenv("DRILL_DECKS", str(folder))
-    monkeypatch.setattr(
-        "drill.decks.index.load_curriculum", lambda: load_curriculum(tmp_path / "none")
-    )
-    kept = []
-    real = StudyIndex.new_keys
-    monkeypatch.setattr(
-        StudyIndex, "new_keys", lambda self, *a: kept.append(real(self, *a)) or kept[-1]
-    )
+    _random_home(rng, tmp_path, monkeypatch)
+    kept = _kept_lists(monkeypatch)
     config = Config(new_per_day=rng.randint(1, 12), reviews_per_day=rng.randint(1, 15))
     collection = load_collection()
     chosen = [deck.id for deck in collection.decks if deck.id.startswith("deck")]
@@ -326,14 +342,9 @@ def test_a_deck_cached_as_it_was_written_settles_once_checksummed_later(tmp_path
 
     from drill.decks import cache, loader
 
-    folder = tmp_path / "decks"
-    folder.mkdir()
-    (folder / "d.yaml").write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n")
-    monkeypatch.setenv("DRILL_DECKS", str(folder))
-    Store.open().close()
+    mine = _deck_home(tmp_path, monkeypatch)
     reads = []
     real = loader.stamp_file
-    mine = folder / "d.yaml"
     monkeypatch.setattr(
         loader, "stamp_file", lambda f, limit: (f == mine and reads.append(f)) or real(f, limit)
     )
@@ -353,11 +364,7 @@ def test_a_deck_cached_as_it_was_written_settles_once_checksummed_later(tmp_path
 def test_a_cache_damaged_after_the_decks_were_read_is_one_error(tmp_path, monkeypatch):
     from drill.errors import DeckError
 
-    folder = tmp_path / "decks"
-    folder.mkdir()
-    (folder / "d.yaml").write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n")
-    monkeypatch.setenv("DRILL_DECKS", str(folder))
-    Store.open().close()
+    _deck_home(tmp_path, monkeypatch)
     load_index()  # parsed, then kept in the cache
     index = load_index()
     index.select(["d"])
@@ -370,19 +377,10 @@ def test_a_cache_another_process_is_writing_is_counted_past_not_waited_for(tmp_p
     import sqlite3
 
     from drill.decks.cache import cache_path
-    from drill.decks.index import StudyIndex
 
-    folder = tmp_path / "decks"
-    folder.mkdir()
-    (folder / "d.yaml").write_text("id: d\ntitle: D\ncards:\n  - {id: a, q: A?, a: A.}\n")
-    monkeypatch.setenv("DRILL_DECKS", str(folder))
-    Store.open().close()
+    _deck_home(tmp_path, monkeypatch)
     load_index()
-    kept = []
-    real = StudyIndex.new_keys
-    monkeypatch.setattr(
-        StudyIndex, "new_keys", lambda self, *a: kept.append(real(self, *a)) or kept[-1]
-    )
+    kept = _kept_lists(monkeypatch)
     index = load_index()
     index.select(["d"])
     writer = sqlite3.connect(cache_path(), isolation_level=None)
@@ -403,12 +401,8 @@ def test_a_cache_another_process_is_writing_is_counted_past_not_waited_for(tmp_p
 def test_after_a_review_only_the_changed_keys_are_looked_at_again(tmp_path, monkeypatch):
     """The list of new cards is brought up to date from the keys changed since, not by
     joining every key with its state again (what would make a count cost the collection)."""
-    folder = tmp_path / "decks"
-    folder.mkdir()
     cards = "".join(f"  - {{id: c{i}, q: Q{i}?, a: A{i}.}}\n" for i in range(30))
-    (folder / "d.yaml").write_text(f"id: d\ntitle: D\ncards:\n{cards}")
-    monkeypatch.setenv("DRILL_DECKS", str(folder))
-    Store.open().close()
+    _deck_home(tmp_path, monkeypatch, f"id: d\ntitle: D\ncards:\n{cards}")
     load_index()
     index = load_index()
     index.select(["d"])
