@@ -11,7 +11,10 @@ table and the same queries.
 The view `selected` has one row per scheduled card: `key`, `deck_id`, `note` (the
 written card's key, shared by siblings), `multi` (true when that note schedules several
 cards), `generator` (a compute card's) and its teaching rank (`stage`, `frac`,
-`deckpos`: new cards come in that order, drill.decks.curriculum).
+`deckpos`: new cards come in that order, drill.decks.curriculum). The view `fresh` holds
+the selected cards that are new (`key`, `deck_id` and the rank): the study index keeps
+that list and brings it up to date from the keys the store logged as changed
+(`KeySource.new_keys`); other sources join every key with its state.
 """
 
 from __future__ import annotations
