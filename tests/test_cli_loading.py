@@ -17,8 +17,9 @@ HEAVY = ("numpy", "fsrs", "genanki", "markdown_it", "pydantic", "drill.engine")
 EXPORTERS = ("drill.exchange.apkg", "drill.exchange.markdown", "drill.exchange.delimited")
 
 
-def loaded_after(args: list[str], home) -> dict:
-    """Run `drill ARGS` in a fresh interpreter; the modules loaded and commands registered."""
+def loaded_after(args: list[str], home, cwd=None) -> dict:
+    """Run `drill ARGS` in a fresh interpreter; the modules loaded and commands registered.
+    `cwd`: the folder it starts in, whose drill package comes first."""
     script = (
         "import json, sys\n"
         "from drill.cli import main, _app_module\n"
@@ -32,6 +33,7 @@ def loaded_after(args: list[str], home) -> dict:
         capture_output=True,
         text=True,
         env={"DRILL_HOME": str(home), "PATH": ""},
+        cwd=cwd,
         check=True,
     )
     return json.loads(result.stdout.splitlines()[-1])
@@ -67,6 +69,31 @@ def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
     assert not modules & {"drill.review.planning", "drill.decks.scheduled", "_strptime"}
 
 
+def test_a_brand_new_home_counts_the_shipped_decks_without_reading_them(drill_home, tmp_path):
+    """drill as the wheel lays it out, built-in decks and their table beside it: a new
+    home's first `drill due`, and its second (which fills the deck cache), take headers
+    and study keys from the table, without PyYAML, the parser or the scheduled cards."""
+    import os
+    import shutil
+
+    import drill
+    from drill.decks import prebuilt, shipped
+    from drill.home.paths import builtin_decks_dir
+
+    package = tmp_path / "site" / "drill"
+    shutil.copytree(
+        os.path.dirname(drill.__file__), package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    decks = shutil.copytree(builtin_decks_dir(), package / "_builtin_decks")
+    (decks / shipped.FILE_NAME).write_text(prebuilt.build(decks), encoding="utf-8")
+    for run in ("first", "second"):
+        modules = set(loaded_after(["due"], drill_home, cwd=package.parent)["modules"])
+        assert modules & {"drill.decks.shipped", "drill.decks.index"}, run
+        unread = {"yaml", "drill.decks.reader", "drill.decks.check", "drill.decks.scheduled"}
+        assert not modules & unread, run
+    assert (drill_home / "deck-cache.db").exists()  # filled by the second run
+
+
 def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):
     loaded = loaded_after(["--help"], drill_home)
     modules = set(loaded["modules"])
@@ -87,3 +114,32 @@ def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):
 )
 def test_the_command_name_is_read_from_the_command_line(args, name):
     assert cli._command_name(args) == name
+
+
+def test_a_command_run_is_the_only_one_typer_builds(drill_home):
+    script = (
+        "import json, sys\n"
+        "import typer.main\n"
+        "built = []\n"
+        "real = typer.main.get_group\n"
+        "def spy(app):\n"
+        "    group = real(app)\n"
+        "    built.extend(group.commands)\n"
+        "    return group\n"
+        "typer.main.get_group = spy\n"
+        "from drill.cli import main, _app_module\n"
+        "sys.argv = ['drill', 'due']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "names = [c.name or c.callback.__name__ for c in _app_module.app.registered_commands]\n"
+        "print(json.dumps({'built': built, 'registered': names}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={"DRILL_HOME": str(drill_home), "PATH": ""},
+        check=True,
+    )
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen["built"] == ["due"]
+    assert "study" in seen["registered"]  # the module's others are registered again after

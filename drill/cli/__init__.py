@@ -12,9 +12,10 @@ imported by any part.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from drill.cli import app as _app_module
@@ -96,13 +97,40 @@ def _command_name(args: Sequence[str]) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _only_command(name: str | None) -> Iterator[None]:
+    """While `drill NAME` runs, NAME is the only command Typer knows: it builds every
+    registered command before running one, and a module's others (study's options, say)
+    cost `drill due` some 10 ms. Help of the root, and an unknown name, get them all."""
+    app = _app_module.app
+    if name not in COMMANDS:
+        yield
+        return
+    commands, groups = app.registered_commands, app.registered_groups
+    app.registered_commands = [
+        info for info in commands if (info.name or _callback_name(info.callback)) == name
+    ]
+    app.registered_groups = [info for info in groups if info.name == name]
+    try:
+        yield
+    finally:
+        app.registered_commands, app.registered_groups = commands, groups
+
+
+def _callback_name(callback: Any) -> str:
+    from typer.main import get_command_name
+
+    return get_command_name(callback.__name__)
+
+
 def main() -> None:
     from drill.home.paths import pin_home
 
     pin_home()
     load_commands(sys.argv[1:])
     try:
-        _app_module.app(prog_name="drill")  # also under `python -m drill`
+        with _only_command(_command_name(sys.argv[1:])):
+            _app_module.app(prog_name="drill")  # also under `python -m drill`
     finally:
         # Output still buffered when the command ended goes out now, not at interpreter
         # exit, where a closed pipe would print a traceback-like warning and exit 120.
