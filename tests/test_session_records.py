@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -107,5 +106,5 @@ def test_due_counts_are_those_every_record_gives(tmp_path_factory, rows):
         deck_cards = [card for card in CARDS if card.deck_id == deck_id]
         expected = oracle_count_due(deck_cards, everything, NOW, config, (1, 0))
         # A deck's own next_due is its learning cards' only (the total has them all).
-        assert by_deck[deck_id] == replace(expected, next_due=by_deck[deck_id].next_due)
+        assert by_deck[deck_id] == expected._replace(next_due=by_deck[deck_id].next_due)
     assert total == oracle_count_due(CARDS, everything, NOW, config, (1, 0))

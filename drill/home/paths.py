@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 APP = "drill"
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
+    """Where drill keeps its data and its configuration. (Value records read at every start
+    are NamedTuples: a frozen dataclass costs a start-up ~1 ms to create.)"""
+
     data_dir: Path
     config_dir: Path
 

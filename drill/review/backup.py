@@ -18,10 +18,10 @@ import sqlite3
 import time
 import uuid
 from contextlib import closing
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from drill.errors import StoreError
 from drill.home.paths import get_paths
@@ -52,8 +52,7 @@ class BackupFailed(StoreError):
     """A copy could not be written (disk full, no permission)."""
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(NamedTuple):
     path: Path
     made_at: datetime  # UTC, to the second
     reason: str

@@ -22,7 +22,6 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
@@ -96,8 +95,7 @@ class CardList:
         return None  # found by reading every listed card's state (_FRESH)
 
 
-@dataclass(frozen=True)
-class Raw:
+class Raw(NamedTuple):
     """A deck's counts before the daily limits, today's buried siblings left out (except
     in `tomorrow` and `tomorrow_new`, which count every card)."""
 

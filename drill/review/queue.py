@@ -9,9 +9,8 @@ Nothing here imports fsrs or numpy.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from drill.home.config import Config
 from drill.model import CardState
@@ -55,8 +54,7 @@ def learning_horizon(now: datetime, config: Config) -> datetime:
     return now + timedelta(minutes=config.learn_ahead_minutes)
 
 
-@dataclass(frozen=True)
-class DueCounts:
+class DueCounts(NamedTuple):
     new: int = 0
     learning: int = 0
     review: int = 0
@@ -69,8 +67,7 @@ class DueCounts:
         return self.new + self.learning + self.review
 
 
-@dataclass(frozen=True)
-class Tomorrow:
+class Tomorrow(NamedTuple):
     """What the next study day holds, if today's due cards are all done today."""
 
     reviews: int = 0  # review and learning cards due by its end that today does not take
