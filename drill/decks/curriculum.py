@@ -9,8 +9,8 @@ interleave, and the first deck listed goes first. Decks the curriculum does not 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from drill.errors import DeckError
 from drill.home.paths import builtin_decks_dir
@@ -19,14 +19,12 @@ from drill.model import Card
 CURRICULUM_FILE = "curriculum.toml"
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     name: str
     decks: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a deck sits in the curriculum: its stage (1-based) and position in it."""
 
     stage: int
@@ -38,8 +36,7 @@ class Place:
         return f"{self.stage} {self.name}" if self.listed else f"{self.stage} (your decks)"
 
 
-@dataclass(frozen=True)
-class Curriculum:
+class Curriculum(NamedTuple):
     stages: tuple[Stage, ...] = ()
 
     def place(self, deck_id: str) -> Place:
