@@ -269,7 +269,9 @@ def test_naive_now_is_refused(store) -> None:
         collect(store, [], datetime(2026, 3, 10), ROLLOVER)
 
 
-@pytest.mark.parametrize("stop_before", ["m003_retention_log", "m004_stats_by_deck"])
+@pytest.mark.parametrize(
+    "stop_before", ["m003_retention_log", "m004_stats_by_deck", "m008_stats_ranges"]
+)
 def test_an_older_database_is_upgraded_with_its_retention_rows(
     tmp_path, local_tz, stop_before
 ) -> None:

@@ -2,8 +2,10 @@
 
 Pure data, no printing: `collect` reads a Store at a given `now` and returns a frozen
 `Stats` whose `to_dict` is the `--json` form. Everything that grows with the review log is
-aggregated in SQL over indexed ranges, one study day per group, so a million reviews cost a
-few index scans rather than a Python loop.
+counted in SQL as ranges of an index (a study day, or a window's reviews of one kind),
+which SQLite steps through without reading or testing each review. The few reviews that
+must not count (undone ones, a card's repeats within a study day) are found apart and
+taken away.
 
 Definitions, chosen to match Anki's statistics:
 
@@ -19,25 +21,27 @@ Definitions, chosen to match Anki's statistics:
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
-from drill.model import Card, CardState
+from drill.model import Card, CardState, Rating
 from drill.review.due import CardList, KeySource
+from drill.review.m008_stats_ranges import REPEAT_MS, REPEAT_TEST, YOUNG_MS
 from drill.review.planning import Readiness
 from drill.review.queue import day_start, rollover_moment
 from drill.review.store import Store, to_ms
 
-YOUNG_DAYS = 21
 DAY_MS = 86_400_000
+YOUNG_DAYS = YOUNG_MS // DAY_MS  # 21: stored with each review (see m008_stats_ranges)
 WINDOWS = (("today", 1), ("week", 7), ("month", 30), ("year", 365))
 FORECAST_DAYS = 30
 CALENDAR_DAYS = 365
 HARDEST = 10
-_NOT_UNDONE = "r.id NOT IN (SELECT review_id FROM undone)"
 
 
 # -- values -------------------------------------------------------------------------------
@@ -313,24 +317,15 @@ class _ReviewFilter:
 @contextmanager
 def _scratch(db: sqlite3.Connection, source: KeySource, renamed: Mapping[str, str]):
     """The cards asked for as the view `selected` (drill.review.due), and temporary tables
-    of their generators and of days, dropped afterwards (they never touch the file)."""
+    of renamed keys and of days, dropped afterwards (they never touch the file)."""
     source.attach(db)
     try:
-        db.execute("CREATE TEMP TABLE stats_generators (key TEXT PRIMARY KEY, generator TEXT)")
+        db.execute("CREATE TEMP TABLE stats_renamed (old_key TEXT PRIMARY KEY, new_key TEXT)")
         db.execute("CREATE TEMP TABLE stats_days (idx INTEGER PRIMARY KEY, start INT, end INT)")
-        db.execute(
-            "INSERT OR IGNORE INTO temp.stats_generators"
-            " SELECT key, generator FROM temp.selected WHERE generator IS NOT NULL"
-        )
-        # A renamed card's answers logged under its old key count toward its generator.
-        db.executemany(
-            "INSERT OR IGNORE INTO temp.stats_generators"
-            " SELECT ?, generator FROM temp.stats_generators WHERE key = ?",
-            renamed.items(),
-        )
+        db.executemany("INSERT OR IGNORE INTO temp.stats_renamed VALUES (?, ?)", renamed.items())
         yield
     finally:
-        for table in ("stats_generators", "stats_days"):
+        for table in ("stats_renamed", "stats_days"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
         source.detach(db)
 
@@ -343,19 +338,48 @@ def _load_days(db: sqlite3.Connection, days: StudyDays, open_start: bool = False
     db.executemany("INSERT INTO temp.stats_days (idx, start, end) VALUES (?, ?, ?)", rows)
 
 
-def _reviews_per_day(db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter) -> list[int]:
-    _load_days(db, days)
-    # Days drive the loop, so each day is one range of the reviewed_at index and the
-    # groups come out in order without a sort.
+# Undone reviews never count. They are few, so the figures over the log count every
+# review in their ranges (SQLite counts an index range without reading its rows), then
+# take away what the undone ones among them added: no review is checked one by one.
+# CROSS JOIN keeps `undone` the outer loop; SQLite might otherwise read a range of the log
+# and look each review up in `undone`.
+_UNDONE = "undone u CROSS JOIN review_log r ON r.id = u.review_id"
+
+
+def _undone_days(db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter) -> Iterator[int]:
+    """The day index of each undone review within `days`."""
     rows = db.execute(
-        "SELECT d.idx, count(*) FROM temp.stats_days d"
-        " JOIN review_log r ON r.reviewed_at >= d.start AND r.reviewed_at < d.end"
-        f" WHERE {_NOT_UNDONE}{reviews.sql()} GROUP BY d.idx",
-        reviews.args,
+        f"SELECT r.reviewed_at FROM {_UNDONE}"
+        f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ?{reviews.sql()}",
+        [days.bounds[0], days.bounds[-1], *reviews.args],
     )
+    for (at,) in rows:
+        yield bisect_right(days.bounds, at) - 1
+
+
+def _reviews_per_day(db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter) -> list[int]:
     counts = [0] * len(days.dates)
-    for index, count in rows:
-        counts[index] = count
+    if reviews.args:
+        # Some decks: their reviews, read once through the (key, reviewed_at) index, each
+        # placed in its day. (A count per day would read the decks' reviews once a day.)
+        rows = db.execute(
+            "SELECT r.reviewed_at FROM review_log r INDEXED BY review_log_key"
+            f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ?{reviews.sql()}",
+            [days.bounds[0], days.bounds[-1], *reviews.args],
+        )
+        for (at,) in rows:
+            counts[bisect_right(days.bounds, at) - 1] += 1
+    else:
+        # One count of a range of the reviewed_at index per day.
+        _load_days(db, days)
+        rows = db.execute(
+            "SELECT d.idx, (SELECT count(*) FROM review_log r"
+            " WHERE r.reviewed_at >= d.start AND r.reviewed_at < d.end) FROM temp.stats_days d"
+        )
+        for index, count in rows:
+            counts[index] = count
+    for index in _undone_days(db, days, reviews):
+        counts[index] -= 1
     return counts
 
 
@@ -370,15 +394,16 @@ def _streak(
     is not broken before today is over. Looks further back a year at a time if needed."""
     studied_today = per_day[-1] > 0
     counts = per_day if studied_today else per_day[:-1]
+    streak = _trailing_run(counts)
+    if streak < len(counts):
+        return streak, studied_today
     first = days.dates[0]
-    streak = 0
     while True:
-        run = _trailing_run(counts)
-        streak += run
-        if run < len(counts):
-            return streak, studied_today
         first -= timedelta(days=CALENDAR_DAYS)
-        counts = _reviews_per_day(db, study_days(first, CALENDAR_DAYS, rollover_hour), reviews)
+        run = _studied_run(db, study_days(first, CALENDAR_DAYS, rollover_hour), reviews)
+        streak += run
+        if run < CALENDAR_DAYS:
+            return streak, studied_today
 
 
 def _trailing_run(counts: Sequence[int]) -> int:
@@ -390,10 +415,25 @@ def _trailing_run(counts: Sequence[int]) -> int:
     return run
 
 
+def _studied_run(db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter) -> int:
+    """How many of the last of `days` have a review (not undone): the newest day without
+    one is found by looking for one review a day, newest first, not by counting them."""
+    _load_days(db, days)
+    row = db.execute(
+        "SELECT d.idx FROM temp.stats_days d WHERE NOT EXISTS (SELECT 1 FROM review_log r"
+        " WHERE r.reviewed_at >= d.start AND r.reviewed_at < d.end"
+        f" AND r.id NOT IN (SELECT review_id FROM undone){reviews.sql()})"
+        " ORDER BY d.idx DESC LIMIT 1",
+        reviews.args,
+    ).fetchone()
+    return len(days.dates) if row is None else len(days.dates) - 1 - row[0]
+
+
 def _seconds(db: sqlite3.Connection, start: int, end: int, reviews: _ReviewFilter) -> float:
     (total,) = db.execute(
         "SELECT coalesce(sum(r.duration_ms), 0) FROM review_log r"
-        f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ? AND {_NOT_UNDONE}{reviews.sql()}",
+        " WHERE r.reviewed_at >= ? AND r.reviewed_at < ?"
+        f" AND r.id NOT IN (SELECT review_id FROM undone){reviews.sql()}",
         [start, end, *reviews.args],
     ).fetchone()
     return total / 1000
@@ -402,38 +442,85 @@ def _seconds(db: sqlite3.Connection, start: int, end: int, reviews: _ReviewFilte
 def _retention(
     db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter
 ) -> dict[str, Retention]:
-    """True retention per window. Reads review_retention, a row per review of a card in
-    the review state with the card's previous review and the due date it had then (see
-    the store's m004_stats_by_deck migration)."""
-    _load_days(db, days)
-    # A review whose previous interval is unknown (no due date or last review recorded)
-    # counts as young: it cannot have been long.
-    young = f"coalesce((t.due - t.last_review) < {YOUNG_DAYS * DAY_MS}, 1)"
-    rows = db.execute(
-        f"SELECT d.idx, count(*), sum({young}), sum(t.rating > 1), sum({young} AND t.rating > 1)"
-        " FROM temp.stats_days d"
-        " JOIN review_retention t ON t.reviewed_at >= d.start AND t.reviewed_at < d.end"
-        " WHERE t.review_id NOT IN (SELECT review_id FROM undone)"
-        # the card's first review of the day: it had none earlier that same study day
-        " AND coalesce(t.last_review, 0) < d.start"
-        f"{reviews.sql('t')} GROUP BY d.idx",
-        reviews.args,
-    )
-    per_day = {index: _split(*counts) for index, *counts in rows}
+    """True retention per window, from review_retention: a row per review of a card in the
+    review state, keyed by (young, rating, reviewed_at) (see m008_stats_ranges).
+
+    Each window is the sum of disjoint parts (today; the six days before; ...), and each
+    part's reviews of each kind are one counted range of the key. A card's later reviews
+    within the same study day, which do not count, come from the table's small index of
+    quick repeats and are taken away, as are undone reviews.
+    """
     end = len(days.dates)
-    window = {
-        name: [per_day.get(i, Retention()) for i in range(end - span, end)]
-        for name, span in WINDOWS
-    }
-    return {name: sum(values, Retention()) for name, values in window.items()}
+    starts = [end - span for _, span in WINDOWS]  # each window's first day, nested
+    ends = [end, *starts[:-1]]
 
+    def part(day: int) -> int:
+        """The smallest window holding the day, as the index of the part it falls in."""
+        return next(k for k, start in enumerate(starts) if day >= start)
 
-def _split(reviews: int, young: int, passed: int, young_passed: int) -> Retention:
-    mature, mature_passed = reviews - young, passed - young_passed
-    return Retention(
-        young=PassRate(young_passed, young - young_passed),
-        mature=PassRate(mature_passed, mature - mature_passed),
+    tally = [[[0, 0], [0, 0]] for _ in WINDOWS]  # [part][young][passed]
+    parts = ", ".join("(?, ?, ?)" for _ in WINDOWS)
+    kinds = ", ".join(f"({young}, {int(rating)})" for young in (0, 1) for rating in Rating)
+    part_rows = [
+        value
+        for k, (start, stop) in enumerate(zip(starts, ends, strict=True))
+        for value in (k, days.bounds[start], days.bounds[stop])
+    ]
+    rows = db.execute(
+        f"WITH part (idx, start, end) AS (VALUES {parts}), kind (young, rating) AS"
+        f" (VALUES {kinds}) SELECT part.idx, kind.young, kind.rating,"
+        " (SELECT count(*) FROM review_retention t WHERE t.young = kind.young"
+        " AND t.rating = kind.rating AND t.reviewed_at >= part.start AND t.reviewed_at < part.end"
+        f"{reviews.sql('t')}) FROM part, kind",
+        [*part_rows, *reviews.args],
     )
+    for k, young, rating, count in rows:
+        tally[k][young][rating > Rating.AGAIN] += count
+    for day, young, passed, count in _repeats(db, days, reviews):
+        tally[part(day)][young][passed] -= count
+    for day, young, passed in _undone_first_reviews(db, days, reviews):
+        tally[part(day)][young][passed] -= 1
+    result, window = {}, Retention()
+    for (name, _), (mature, young) in zip(WINDOWS, tally, strict=True):
+        window += Retention(PassRate(*reversed(young)), PassRate(*reversed(mature)))
+        result[name] = window
+    return result
+
+
+def _repeats(
+    db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter
+) -> list[tuple[int, int, int, int]]:
+    """(day index, young, passed, count) of the reviews of a card that had already been
+    reviewed earlier the same study day (undone ones included)."""
+    _load_days(db, days)
+    longest = max(b - a for a, b in pairwise(days.bounds))
+    # Such a review came within a day of the previous one, so the index of quick repeats
+    # holds it; were a day ever longer than that index reaches, every review is looked at.
+    quick = f" AND {REPEAT_TEST}" if longest <= REPEAT_MS else ""
+    return db.execute(
+        "SELECT d.idx, t.young, t.rating > 1, count(*) FROM temp.stats_days d"
+        f" JOIN review_retention t ON t.reviewed_at >= d.start AND t.reviewed_at < d.end{quick}"
+        f" WHERE t.last_review >= d.start{reviews.sql('t')} GROUP BY 1, 2, 3",
+        reviews.args,
+    ).fetchall()
+
+
+def _undone_first_reviews(
+    db: sqlite3.Connection, days: StudyDays, reviews: _ReviewFilter
+) -> Iterator[tuple[int, int, int]]:
+    """(day index, young, passed) of each undone review that retention would otherwise
+    count: a review-state card's first review of its study day."""
+    rows = db.execute(
+        "SELECT t.reviewed_at, t.young, t.rating > 1, t.last_review FROM"
+        f" {_UNDONE} CROSS JOIN review_retention t ON t.young IN (0, 1) AND t.rating = r.rating"
+        " AND t.reviewed_at = r.reviewed_at AND t.review_id = r.id"
+        f" WHERE r.reviewed_at >= ? AND r.reviewed_at < ?{reviews.sql('t')}",
+        [days.bounds[0], days.bounds[-1], *reviews.args],
+    )
+    for at, young, passed, last_review in rows:
+        day = bisect_right(days.bounds, at) - 1
+        if (last_review or 0) < days.bounds[day]:
+            yield day, young, passed
 
 
 def _card_counts(db: sqlite3.Connection) -> CardCounts:
@@ -459,14 +546,17 @@ def _card_counts(db: sqlite3.Connection) -> CardCounts:
     )
 
 
+_SCHEDULED = ", ".join(str(int(state)) for state in CardState if state is not CardState.NEW)
+
+
 def _forecast(db: sqlite3.Connection, days: StudyDays) -> tuple[DayCount, ...]:
-    """Scheduled cards (not suspended) by the study day they fall due; overdue ones today."""
+    """Scheduled cards (not suspended) by the study day they fall due; overdue ones today.
+    Each day is a range of the due index per state, counted where the card is selected."""
     _load_days(db, days, open_start=True)
     rows = db.execute(
-        "SELECT d.idx, count(*) FROM temp.stats_days d"
-        " JOIN card_state s ON s.due >= d.start AND s.due < d.end"
-        " JOIN temp.selected c ON c.key = s.key"
-        " WHERE s.state != 0 AND s.suspended = 0 GROUP BY d.idx"
+        "SELECT d.idx, (SELECT count(*) FROM card_state s JOIN temp.selected c ON c.key = s.key"
+        f" WHERE s.state IN ({_SCHEDULED}) AND s.due >= d.start AND s.due < d.end"
+        " AND s.suspended = 0) FROM temp.stats_days d"
     )
     counts = [0] * len(days.dates)
     for index, count in rows:
@@ -488,12 +578,26 @@ def _troubles(db: sqlite3.Connection, where: str, limit: int | None) -> tuple[Ca
 
 
 def _generator_scores(db: sqlite3.Connection) -> tuple[GeneratorScore, ...]:
-    """Typed answers graded right or wrong, by the generator of the card's exercise."""
+    """Typed answers graded right or wrong, by the generator of the card's exercise.
+
+    The graded answers are counted per key from their partial index (undone ones taken
+    away), and each key that has any is then matched with its card's generator: the
+    selected card of that key, or of the key it was renamed to.
+    """
     rows = db.execute(
-        "SELECT g.generator, count(*), sum(r.correct)"
-        " FROM temp.stats_generators g"
-        " JOIN review_log r ON r.key = g.key AND r.correct IS NOT NULL"
-        f" WHERE {_NOT_UNDONE}"
-        " GROUP BY g.generator ORDER BY g.generator"
+        "WITH graded (key, attempts, correct) AS ("
+        " SELECT key, count(*), sum(correct) FROM review_log WHERE correct IS NOT NULL"
+        " GROUP BY key"
+        f" UNION ALL SELECT r.key, -count(*), -sum(r.correct) FROM {_UNDONE}"
+        " WHERE r.correct IS NOT NULL GROUP BY r.key),"
+        " scored (generator, attempts, correct) AS MATERIALIZED (SELECT coalesce("
+        "(SELECT k.generator FROM temp.selected k"
+        " WHERE k.key = g.key AND k.generator IS NOT NULL),"
+        " (SELECT k.generator FROM temp.stats_renamed n JOIN temp.selected k"
+        " ON k.key = n.new_key WHERE n.old_key = g.key AND k.generator IS NOT NULL)),"
+        " g.attempts, g.correct FROM graded g)"
+        " SELECT generator, sum(attempts), sum(correct) FROM scored"
+        " WHERE generator IS NOT NULL GROUP BY generator HAVING sum(attempts) > 0"
+        " ORDER BY generator"
     )
     return tuple(GeneratorScore(name, attempts, correct) for name, attempts, correct in rows)

@@ -30,6 +30,7 @@ from drill.review.dbfile import (
     database_error,
     has_sqlite_header,
 )
+from drill.review.m008_stats_ranges import m008_stats_ranges
 
 
 def to_ms(moment: datetime) -> int:
@@ -1073,3 +1074,6 @@ def m007_state_changes(db: sqlite3.Connection) -> None:
 
 CHANGES_KEPT = 20_000
 """How many entries of state_changes stay (see m007_state_changes)."""
+
+
+migration(m008_stats_ranges)  # (its own module: drill/review/m008_stats_ranges.py)
