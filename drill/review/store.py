@@ -245,6 +245,10 @@ class Store:
         _refuse_foreign_file(self.path)
         _make_folder(self.path.parent)
         try:
+            fresh = self.path.stat().st_size == 0
+        except OSError:  # not there yet (or not readable: connect says so)
+            fresh = not self.path.exists()
+        try:
             self.db = sqlite3.connect(
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
@@ -253,6 +257,8 @@ class Store:
         try:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA foreign_keys = ON")
+            if fresh:  # nothing to lose yet: the switch to WAL need not wait for the disk
+                self.db.execute("PRAGMA synchronous = OFF")
             _use_wal(self.db)
             # FULL: a review is on disk when record() returns, even if the power fails next.
             self.db.execute("PRAGMA synchronous = FULL")
