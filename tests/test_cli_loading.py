@@ -69,6 +69,31 @@ def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
     assert not modules & {"drill.review.planning", "drill.decks.scheduled", "_strptime"}
 
 
+def test_a_brand_new_home_counts_the_shipped_decks_without_reading_them(drill_home, tmp_path):
+    """drill as the wheel lays it out, built-in decks and their table beside it: a new
+    home's first `drill due`, and its second (which fills the deck cache), take headers
+    and study keys from the table, without PyYAML, the parser or the scheduled cards."""
+    import os
+    import shutil
+
+    import drill
+    from drill.decks import prebuilt, shipped
+    from drill.home.paths import builtin_decks_dir
+
+    package = tmp_path / "site" / "drill"
+    shutil.copytree(
+        os.path.dirname(drill.__file__), package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    decks = shutil.copytree(builtin_decks_dir(), package / "_builtin_decks")
+    (decks / shipped.FILE_NAME).write_text(prebuilt.build(decks), encoding="utf-8")
+    for run in ("first", "second"):
+        modules = set(loaded_after(["due"], drill_home, cwd=package.parent)["modules"])
+        assert modules & {"drill.decks.shipped", "drill.decks.index"}, run
+        unread = {"yaml", "drill.decks.reader", "drill.decks.check", "drill.decks.scheduled"}
+        assert not modules & unread, run
+    assert (drill_home / "deck-cache.db").exists()  # filled by the second run
+
+
 def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):
     loaded = loaded_after(["--help"], drill_home)
     modules = set(loaded["modules"])

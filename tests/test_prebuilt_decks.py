@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,116 @@ def test_the_real_builtin_decks_build(tmp_path):
     files = {path.name for path in builtin_decks_dir().glob("*.yaml")}
     assert set(table["decks"]) == files
     assert table["parser"] == shipped.parser_fingerprint()
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """The built-in decks decoded from the table (their cards made), by file name."""
+    calls: list[str] = []
+    real = shipped.ShippedDeck.decoded
+
+    def counting(self):
+        calls.append(self.file.name)
+        return real(self)
+
+    monkeypatch.setattr(shipped.ShippedDeck, "decoded", counting)
+    return calls
+
+
+def test_a_new_home_counts_the_shipped_decks_without_decoding_them(builtin, parses, decodes):
+    from drill.decks.cache import index_rows
+    from drill.decks.index import load_index
+    from drill.home.config import Config
+    from drill.review.due import DueQuery
+    from drill.review.store import Store
+
+    parsed = {deck.id: deck for deck in load_sources([builtin]).decks}
+    ship(builtin, parses)
+    decodes.clear()  # (building the table reads every entry back)
+    index = load_index()  # a brand-new home: no database, so no deck cache either
+    assert [entry.id for entry in index.entries] == ["alpha", "intro"]
+    assert index.renames() == {"alpha/deux": "alpha/two"}
+    index.select()
+    with Store.open() as store, DueQuery(store, index, datetime.now(UTC), Config()) as query:
+        rows = store.db.execute("SELECT * FROM temp.keys ORDER BY path, position").fetchall()
+        new = {deck_id: raw.new for deck_id, raw in query.raw_by_deck().items()}
+    assert parses == [] and decodes == []  # counted from the table's rows alone
+    want = [
+        (*row[:5], int(row[5]), *row[6:])
+        for deck in parsed.values()
+        for row in index_rows(str((builtin / f"{deck.id}.yaml").absolute()), deck)
+    ]
+    assert rows == want
+    assert new == {"alpha": 2, "intro": len(parsed["intro"].cards)}
+    assert index.cards(["alpha/two"]) == {"alpha/two": parsed["alpha"].cards[1]}
+    assert decodes == ["alpha.yaml"]  # only the deck whose card was asked for
+
+
+def test_a_new_home_finds_the_shipped_decks_tags_without_decoding_them(builtin, parses, decodes):
+    from drill.decks.index import load_index
+    from drill.errors import DrillError
+
+    (builtin / "alpha.yaml").write_text(DECK.replace("    was: [deux]\n", "    tags: [two]\n"))
+    ship(builtin, parses)
+    decodes.clear()
+    index = load_index()
+    index.select(["alpha"], ["two"])
+    assert index.deck_ids() == ["alpha"]
+    with pytest.raises(DrillError, match="no card in intro has the tag"):
+        index.select(["intro"], ["two"])
+    assert parses == [] and decodes == []
+
+
+def test_a_damaged_shipped_deck_is_parsed_when_its_cards_are_needed(builtin, parses):
+    from drill.decks.index import load_index
+    from drill.home.config import Config
+    from drill.review.due import DueQuery
+    from drill.review.store import Store
+
+    ship(builtin, parses)
+    table = json.loads((builtin / shipped.FILE_NAME).read_text())
+    table["decks"]["alpha.yaml"]["deck"] = "not base64 nor zlib"
+    table["decks"]["alpha.yaml"]["keys"] = "[not json"
+    (builtin / shipped.FILE_NAME).write_text(json.dumps(table))
+    shipped._table.cache_clear()
+    index = load_index()
+    index.select(["alpha"])
+    with Store.open() as store, DueQuery(store, index, datetime.now(UTC), Config()) as query:
+        assert query.raw_by_deck()["alpha"].new == 2  # rows made from the parsed deck
+    assert parses == ["alpha.yaml"]
+    assert [card.a for card in index.cards(["alpha/one"]).values()] == ["The first."]
+    assert load_collection().deck("alpha").cards[0].a == "The first."  # parsed, not decoded
+
+
+def test_the_second_run_of_a_new_home_caches_the_shipped_rows(builtin, parses, decodes, tmp_path):
+    """Once a database exists the home keeps a deck cache: the built-in decks go into it
+    with the table's header and rows, no card made, and exactly as parsing writes them."""
+    from drill.decks.cache import DeckCache, Position, cache_path, stamp_file
+    from drill.decks.index import load_index
+    from drill.review.store import Store
+
+    parsed = DeckCache(tmp_path / "parsed.db")
+    for file in sorted(builtin.glob("*.yaml")):
+        checked = decks._check(file, 10**6)
+        node = checked.id_node
+        parsed.put(stamp_file(file, 10**6), checked.deck, Position(node.line, node.column))
+    parsed.close()
+    ship(builtin, parses)
+    decodes.clear()
+    Store.open().close()
+    load_index()
+    assert parses == [] and decodes == []
+    index = load_index()  # from the home's cache now
+    assert all(entry.deck is None for entry in index.entries)
+
+    def content(path):
+        db = sqlite3.connect(path)
+        try:
+            return [
+                db.execute(f"SELECT * FROM {table} ORDER BY path, key").fetchall()
+                for table in ("study_keys", "study_cards")
+            ] + [db.execute("SELECT path, size, digest, header, deck FROM decks").fetchall()]
+        finally:
+            db.close()
+
+    assert content(cache_path()) == content(tmp_path / "parsed.db")

@@ -417,3 +417,39 @@ def test_after_a_review_only_the_changed_keys_are_looked_at_again(tmp_path, monk
         assert _counts(store, index, Config())[:2] == (want_today, want_tomorrow)
     filled = [s for s in statements if "INSERT OR IGNORE INTO ix.unseen" in s]
     assert filled and all("state_changes WHERE seq >" in s for s in filled)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_brand_new_home_counts_the_shipped_decks_as_the_cards_say(seed, monkeypatch):
+    """Read before the home has a database (so without a deck cache), the built-in decks
+    join the index by the header and rows of the wheel's table: counted from those rows,
+    with none of their cards made, and queued as the card-by-card oracle queues them."""
+    from drill.decks import shipped
+
+    rng = random.Random(seed)
+    config = Config(new_per_day=rng.randint(0, 12), reviews_per_day=rng.randint(1, 15))
+    index = load_index()  # no database yet: the decks come from the wheel's table
+    assert index.entries and all(entry.shipped for entry in index.entries)
+    collection = load_collection()
+    chosen = rng.sample([deck.id for deck in collection.decks], 3)
+    known = sorted({tag for deck_id in chosen for tag in collection.deck(deck_id).tags})
+    known += sorted({tag for card in collection.cards(chosen) for tag in card.tags})
+    tags = rng.sample(known, 1) if rng.random() < 0.5 else []
+    cards = load_curriculum().teaching_order(select_study_cards(collection, chosen, tags))
+    decoded = []
+    real = shipped.ShippedDeck.decoded
+    monkeypatch.setattr(
+        shipped.ShippedDeck, "decoded", lambda self: decoded.append(self.file) or real(self)
+    )
+    index.select(chosen, tags)
+    with Store.open() as store:
+        _random_states(rng, store, [card.key for card in cards])
+        want_today, want_tomorrow, want_queue = _expected(cards, store, config)
+        today, tomorrow, rows = _counts(store, index, config)
+        assert (today, tomorrow) == (want_today, want_tomorrow)
+        assert set(rows) == {card.deck_id for card in cards}
+        assert decoded == []  # counted without a card made
+        session = Session(store, index, config, clock=lambda: NOW)
+        assert [card.key for card in session.queue] == want_queue
+        assert all(session.cards[card.key] == card for card in cards if card.key in session.cards)
+    assert {file.stem for file in decoded} <= set(chosen)

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from zlib import crc32
 
 from drill.home.paths import get_paths
@@ -94,6 +94,28 @@ class CachedDeck:
     id_position: Position | None
 
 
+class _Pending(NamedTuple):
+    """An entry to write: a parsed deck (`deck`, its rows computed when written), or a
+    built-in deck from the wheel's table (`rows` as the table holds them)."""
+
+    stamp: Stamp
+    payload: str
+    header: str
+    deck: Deck | None = None
+    rows: list[tuple] | None = None  # study_card_rows: study_keys' columns, the card last
+
+
+class Shipped(Protocol):
+    """A deck entry built and checked ahead (drill.decks.shipped.ShippedDeck); a part
+    that does not read back is None."""
+
+    header_text: str
+
+    def payload(self) -> str | None: ...
+
+    def index_rows(self, path: str) -> list[tuple] | None: ...
+
+
 class Header(NamedTuple):
     """A cached deck without its cards: what choosing and counting cards needs."""
 
@@ -132,7 +154,7 @@ class DeckCache:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or cache_path()
-        self._pending: dict[str, tuple[Stamp, str, str, list[tuple]]] = {}
+        self._pending: dict[str, _Pending] = {}
         self._settling: list[Stamp] = []  # entries checksummed again, now found settled
         self._by_path: dict[str, tuple] | None = None  # see _stamps
         self.db = _connect(self.path) if path or _home_in_use() else None
@@ -206,19 +228,30 @@ class DeckCache:
             self._by_path = {row[0]: row[1:] for row in rows}
         return self._by_path or {}
 
-    def put(
-        self, stamp: Stamp, deck: Deck, id_position: Position | None, payload: str | None = None
-    ) -> None:
-        """Remember a freshly parsed deck (written when the cache is closed). `payload`: its
-        entry as the wheel's table holds it, checked when the table was built."""
+    def put(self, stamp: Stamp, deck: Deck, id_position: Position | None) -> None:
+        """Remember a freshly parsed deck (written when the cache is closed)."""
         if self.db is None:
             return  # no cache this time: nothing would be written
-        checked = payload is not None
-        payload = payload or encode(deck, id_position)
+        payload = encode(deck, id_position)
         # Only what reads back identically is kept, so a hit equals a fresh parse.
-        if checked or _same(decode(payload, deck.path or Path(stamp.path)), deck):
+        if _same(decode(payload, deck.path or Path(stamp.path)), deck):
             header = encode_header(deck, id_position)
-            self._pending[stamp.path] = (stamp, payload, header, deck)
+            self._pending[stamp.path] = _Pending(stamp, payload, header, deck=deck)
+
+    def put_shipped(self, stamp: Stamp, shipped: Shipped) -> None:
+        """Remember a built-in deck read from the wheel's table (drill.decks.shipped), with
+        the header and study-index rows the table holds: all checked when the table was
+        built, so no card is made to write it."""
+        if self.db is None:
+            return
+        payload, keys = shipped.payload(), shipped.index_rows(stamp.path)
+        if payload is None or keys is None:
+            return  # a damaged entry: not kept, the deck is parsed next time
+        try:
+            rows = list(written_card_rows(payload, keys))
+        except (ValueError, KeyError, TypeError):
+            return
+        self._pending[stamp.path] = _Pending(stamp, payload, shipped.header_text, rows=rows)
 
     def close(self) -> None:
         db, self.db = self.db, None
@@ -252,12 +285,12 @@ def _settle(db: sqlite3.Connection, stamps: list[Stamp]) -> None:
         )
 
 
-def _write(db: sqlite3.Connection, entries: list[tuple[Stamp, str, str, Deck]]) -> None:
+def _write(db: sqlite3.Connection, entries: list[_Pending]) -> None:
     """New entries in one transaction, and entries of files that are gone removed."""
     with _transaction(db):
         rows_now = db.execute("SELECT path FROM decks").fetchall()
         gone = [path for (path,) in rows_now if not os.path.exists(path)]
-        for stamp, payload, header, deck in entries:
+        for stamp, payload, header, deck, rows in entries:
             db.execute(
                 "INSERT OR REPLACE INTO decks"
                 " (path, size, mtime_ns, digest, hashed_ns, header, deck)"
@@ -265,11 +298,15 @@ def _write(db: sqlite3.Connection, entries: list[tuple[Stamp, str, str, Deck]]) 
                 (*stamp, header, payload),
             )
             _forget_keys(db, stamp.path)
-            keys = index_rows(stamp.path, deck)
-            db.executemany("INSERT INTO study_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)", keys)
+            if rows is None and deck is not None:
+                rows = list(study_card_rows(deck, index_rows(stamp.path, deck)))
+            db.executemany(
+                "INSERT INTO study_keys VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row[:8] for row in rows or ()),
+            )
             db.executemany(
                 "INSERT INTO study_cards VALUES (?, ?, ?)",
-                ((key, path, card) for key, path, *_, card in study_card_rows(deck, keys)),
+                ((key, path, card) for key, path, *_, card in rows or ()),
             )
         for path in gone:
             db.execute("DELETE FROM decks WHERE path = ?", (path,))
@@ -583,6 +620,18 @@ def study_card_rows(deck: Deck, keys: list[tuple]) -> Iterator[tuple]:
     """`keys` (index_rows) each with its written card's fields as JSON, last."""
     fields = {
         card.note_key: json.dumps(_card_fields(card), ensure_ascii=False) for card in deck.cards
+    }
+    for row in keys:
+        yield (*row, fields[row[3]])
+
+
+def written_card_rows(payload: str, keys: list[tuple]) -> Iterator[tuple]:
+    """study_card_rows from a deck's entry (`payload`, as encode wrote it) instead of its
+    cards: each written card's fields are in the entry already, in the same JSON."""
+    data = json.loads(payload)
+    deck_id = data["id"]
+    fields = {
+        f"{deck_id}/{card[0]}": json.dumps(card, ensure_ascii=False) for card in data["cards"]
     }
     for row in keys:
         yield (*row, fields[row[3]])

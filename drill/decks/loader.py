@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from drill.decks.cache import DeckCache, Header, Position, Stamp, stamp_file
 from drill.decks.limits import MAX_DECK_BYTES
-from drill.decks.shipped import shipped_deck
+from drill.decks.shipped import ShippedDeck, shipped_entry
 from drill.errors import DeckError, UnknownCard, UnknownDeck
 from drill.home.paths import builtin_decks_dir, env_deck_dirs, get_paths
 from drill.model import Card, Deck
@@ -215,6 +215,8 @@ class DeckIndex(Protocol):
 
     def add_parsed(self, deck: Deck, stamp: Stamp | None) -> None: ...
 
+    def add_shipped(self, shipped: ShippedDeck, stamp: Stamp) -> None: ...
+
 
 def load_sources(
     sources: Iterable[Path],
@@ -234,8 +236,10 @@ def load_sources(
     `taken`: decks already known (`drill lint FILE` passes the others drill reads), whose
     ids a deck in `sources` may not reuse unless it is the same file.
     `index` (with a `cache`): a deck whose cards are in the cache's study index is added to
-    the index by its header only, not read, and left out of the collection; the decks that
-    had to be read are added to it whole (drill.decks.index).
+    the index by its header only, not read, and left out of the collection; so is a
+    built-in deck the wheel's table holds (drill.decks.shipped), by its header and rows,
+    decoded only if its cards are asked for; the decks that had to be read are added to
+    it whole (drill.decks.index).
     """
     collection = Collection()
     seen: set[object] = set()
@@ -252,14 +256,22 @@ def load_sources(
             continue
         for file in files:
             stamp, header = (None, None) if check_params else _stamp(file, max_bytes, cache, index)
-            if index is not None and stamp and header:
+            shipped = None
+            if index is not None and stamp and header is None:
+                shipped = shipped_entry(file, stamp)
+                header = shipped.header if shipped else None
+            if index is not None and cache is not None and stamp and header:
                 stub = Deck(header.id, header.title, (), tags=header.tags, path=file)
                 if header.id in owners and not _same_file(owners[header.id], stub):
                     duplicate = _duplicate_deck(stub, owners[header.id], header.id_position)
                     collection.errors.append(duplicate)
                     continue
                 owners[header.id] = stub
-                index.add_cached(header, stamp)
+                if shipped:
+                    cache.put_shipped(stamp, shipped)  # the home's cache keeps it from now
+                    index.add_shipped(shipped, stamp)
+                else:
+                    index.add_cached(header, stamp)
                 continue
             if check_params:
                 checked = _check(file, max_bytes, check_params=True)
@@ -300,10 +312,10 @@ def _check_cached(file: Path, max_bytes: int, cache: DeckCache, stamp: Stamp | N
     wheel (drill.decks.shipped). Only valid decks are cached: a file with errors is
     parsed each time, so its messages always come from the current checker."""
     hit = cache.get(file, stamp) if stamp else None
-    if stamp and hit is None and (shipped := shipped_deck(file, stamp)):
-        hit, payload = shipped
+    shipped = shipped_entry(file, stamp) if stamp and hit is None else None
+    if stamp and shipped and (hit := shipped.decoded()):
         # Kept in the home's cache too, so that its cards join the study index.
-        cache.put(stamp, hit.deck, hit.id_position, payload)
+        cache.put_shipped(stamp, shipped)
     if hit is not None:
         return _Checked(hit.deck, [], hit.id_position)
     checked = _check(file, max_bytes)

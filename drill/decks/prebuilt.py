@@ -4,7 +4,10 @@
 
 The wheel's build hook (hatch_build.py) runs this on the decks it ships, with the parser
 of the very tree it builds. Every deck is checked: a broken built-in deck, or two with
-one id, fails the build instead of shipping.
+one id, fails the build instead of shipping. Each deck's header and study-index rows are
+computed here too, so that a new home counts its cards without decoding them; every entry
+is read back as drill will read it, and kept only if it gives the very deck, header and
+rows (drill.decks.shipped).
 """
 
 from __future__ import annotations
@@ -14,10 +17,25 @@ import sys
 from pathlib import Path
 from zlib import crc32
 
-from drill.decks.cache import CACHE_FORMAT, Position, _same, decode, encode
+from drill.decks.cache import (
+    CACHE_FORMAT,
+    Position,
+    _same,
+    encode,
+    encode_header,
+    index_rows,
+)
 from drill.decks.limits import MAX_DECK_BYTES
 from drill.decks.loader import _check, deck_files, load_sources
-from drill.decks.shipped import parser_fingerprint
+from drill.decks.shipped import (
+    LAYOUT,
+    pack_deck,
+    pack_keys,
+    parser_fingerprint,
+    read_entry,
+    unpack_keys,
+)
+from drill.model import Deck
 
 
 class BrokenBuiltinDeck(Exception):
@@ -38,13 +56,40 @@ def build(folder: Path) -> str:
         if checked.deck is None:
             continue
         node = checked.id_node
-        payload = encode(checked.deck, Position(node.line, node.column) if node else None)
-        if not _same(decode(payload, file), checked.deck):  # only what reads back exactly
-            continue
+        position = Position(node.line, node.column) if node else None
+        payload = encode(checked.deck, position)
         data = file.read_bytes()
-        decks[file.name] = {"size": len(data), "digest": f"{crc32(data):08x}", "deck": payload}
-    table = {"format": CACHE_FORMAT, "parser": parser_fingerprint(), "decks": decks}
+        entry = {
+            "size": len(data),
+            "digest": f"{crc32(data):08x}",
+            "header": encode_header(checked.deck, position),
+            "keys": pack_keys(index_rows("", checked.deck)),
+            "deck": pack_deck(payload),
+        }
+        if _reads_back(entry, file, checked.deck):  # (if not, it is parsed at run time)
+            decks[file.name] = entry
+    table = {
+        "format": CACHE_FORMAT,
+        "layout": LAYOUT,
+        "parser": parser_fingerprint(),
+        "decks": decks,
+    }
     return json.dumps(table, ensure_ascii=False, sort_keys=True)
+
+
+def _reads_back(entry: dict, file: Path, deck: Deck) -> bool:
+    """Whether drill.decks.shipped reads this entry back as exactly `deck`: its header,
+    its study-index rows and its cards, field for field."""
+    shipped = read_entry(file, entry)
+    if shipped is None:
+        return False
+    path = str(file.absolute())
+    rows = index_rows(path, deck)
+    return (
+        shipped.header.size == len(rows)
+        and unpack_keys(entry["keys"], path, deck.id) == rows
+        and _same(shipped.decoded(), deck)
+    )
 
 
 def main(argv: list[str]) -> int:
