@@ -37,7 +37,7 @@ from zlib import crc32
 from drill.home.paths import get_paths
 from drill.model import Card, CardType, Deck
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 """Bumped whenever the JSON layout below changes; older entries are then dropped."""
 FILE_NAME = "deck-cache.db"
 _APPLICATION_ID = 0x44524C43  # "DRLC": a drill deck cache, not a review database
@@ -314,7 +314,7 @@ def _write(db: sqlite3.Connection, entries: list[_Pending]) -> None:
 
 
 def _forget_keys(db: sqlite3.Connection, path: str) -> None:
-    for table in ("study_keys", "study_cards", "unseen", "unseen_synced"):
+    for table in ("study_keys", "study_cards", "unseen", "strays", "unseen_synced"):
         db.execute(f"DELETE FROM {table} WHERE path = ?", (path,))
 
 
@@ -385,7 +385,15 @@ def _stored_fingerprint(db: sqlite3.Connection) -> str | None:
 
 def _create(db: sqlite3.Connection, fingerprint: str) -> None:
     """A fresh, empty cache for this version of the parser (older entries are dropped)."""
-    for table in ("decks", "meta", "study_keys", "study_cards", "unseen", "unseen_synced"):
+    for table in (
+        "decks",
+        "meta",
+        "study_keys",
+        "study_cards",
+        "unseen",
+        "strays",
+        "unseen_synced",
+    ):
         db.execute(f"DROP TABLE IF EXISTS {table}")
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.execute(
@@ -417,9 +425,11 @@ def _create(db: sqlite3.Connection, fingerprint: str) -> None:
     db.execute("CREATE INDEX study_keys_path ON study_keys (path, position)")
     db.execute("CREATE INDEX study_keys_member ON study_keys (key, deck_id)")  # narrow: probes
     db.execute("CREATE INDEX study_keys_multi ON study_keys (note) WHERE multi")
-    # Which of a file's keys are new cards, derived from the review database's card state
-    # (drill.decks.index.StudyIndex.new_keys), and the entry of the store's log of state
-    # changes it was last brought up to. A derived list: deleting it loses nothing.
+    # Which of a file's keys are new cards, and which card states of its deck belong to no
+    # card of it (`strays`: cards deleted or renamed since), derived from the review
+    # database's card state (drill.decks.index.StudyIndex.new_keys), and the entry of the
+    # store's log of state changes they were last brought up to. Derived lists: deleting
+    # them loses nothing.
     db.execute(
         """CREATE TABLE unseen (
             path TEXT NOT NULL,
@@ -427,6 +437,10 @@ def _create(db: sqlite3.Connection, fingerprint: str) -> None:
             position INTEGER NOT NULL,
             PRIMARY KEY (path, key)
         ) WITHOUT ROWID"""
+    )
+    db.execute(
+        "CREATE TABLE strays (path TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (path, key))"
+        " WITHOUT ROWID"
     )
     db.execute(
         "CREATE TABLE unseen_synced (path TEXT PRIMARY KEY, seq INTEGER NOT NULL,"

@@ -239,15 +239,17 @@ class StudyIndex:
         finally:
             db.execute("RELEASE copy_keys")
 
-    def new_keys(self, db: sqlite3.Connection, is_new: str) -> str | None:
-        """The cache's list of the chosen cards that are new (`unseen`), brought up to date
-        in the caller's transaction from the keys the store logged as changed since it was
-        last read (`state_changes`, see drill.review.store.m007_state_changes), as a view
-        (key, deck_id, stage, frac, deckpos); None when there is no such list to keep:
-        decks read afresh, a choice by tags, a cache that cannot be written now. `is_new`:
-        the condition on the card's state row `s` (LEFT JOINed) that makes a card new."""
+    def new_keys(self, db: sqlite3.Connection, is_new: str) -> bool:
+        """Views `fresh`, `stray_keys` and `chosen_decks` (see drill.review.due) from the
+        cache's lists of the chosen files' new cards (`unseen`) and of their decks' card
+        states that belong to no card (`strays`), brought up to date in the caller's
+        transaction from the keys the store logged as changed since they were last read
+        (`state_changes`, see drill.review.store.m007_state_changes). False when there are
+        no such lists to keep: decks read afresh, a choice by tags, a cache that cannot be
+        written now. `is_new`: the condition on the card's state row `s` (LEFT JOINed)
+        that makes a card new."""
         if self._keys != "ix.study_keys" or self.tags:
-            return None
+            return False
         waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
         db.execute(f"PRAGMA busy_timeout = {_SYNC_WAIT_MS}")  # not the store's long wait
         db.execute("SAVEPOINT unseen")
@@ -255,7 +257,7 @@ class StudyIndex:
             _bring_unseen_up_to_date(db, [entry.path for entry in self.chosen], is_new)
         except sqlite3.Error:  # busy, read-only, full: count the long way this time
             db.execute("ROLLBACK TO unseen")
-            return None
+            return False
         finally:
             db.execute("RELEASE unseen")
             db.execute(f"PRAGMA busy_timeout = {int(waits)}")
@@ -264,11 +266,17 @@ class StudyIndex:
             " u.position * 1.0 / c.size AS frac, c.deckpos"
             " FROM temp.chosen c JOIN ix.unseen u ON u.path = c.path"
         )
-        return "temp.fresh"
+        db.execute(
+            "CREATE TEMP VIEW stray_keys AS SELECT s.key"
+            " FROM temp.chosen c JOIN ix.strays s ON s.path = c.path"
+        )
+        db.execute("CREATE TEMP VIEW chosen_decks AS SELECT deck_id FROM temp.chosen")
+        return True
 
     def detach(self, db: sqlite3.Connection) -> None:
         db.execute("DROP VIEW IF EXISTS temp.selected")
-        db.execute("DROP VIEW IF EXISTS temp.fresh")
+        for view in ("fresh", "stray_keys", "chosen_decks"):
+            db.execute(f"DROP VIEW IF EXISTS temp.{view}")
         for table in ("chosen", "keys", "wanted_tags", "synced_paths"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
         if any(row[1] == "ix" for row in db.execute("PRAGMA database_list")):
@@ -346,9 +354,11 @@ def _unreadable(path: Path, error: sqlite3.Error) -> DeckError:
 
 
 def _bring_unseen_up_to_date(db: sqlite3.Connection, paths: list[str], is_new: str) -> None:
-    """Bring `ix.unseen` (the new cards of each deck file) up to the store's newest logged
-    change for these paths: for a path last brought to an entry the log still holds, with
-    the same mark, only the keys changed since are looked at again; else all its keys."""
+    """Bring `ix.unseen` (the new cards of each deck file) and `ix.strays` (its deck's card
+    states that belong to none of its cards) up to the store's newest logged change for
+    these paths: for a path last brought to an entry the log still holds, with the same
+    mark, only the keys changed since are looked at again; else all its keys and its
+    deck's states (a range of the state table's keys: `deck/`)."""
     head = db.execute(
         "SELECT seq, mark FROM main.state_changes ORDER BY seq DESC LIMIT 1"
     ).fetchone()
@@ -371,17 +381,33 @@ def _bring_unseen_up_to_date(db: sqlite3.Connection, paths: list[str], is_new: s
         db.executemany("INSERT INTO temp.synced_paths VALUES (?)", ((path,) for path in group))
         in_group = "path IN (SELECT path FROM temp.synced_paths)"
         keys = "ix.study_keys k"
+        states = (  # each chosen file's deck, and its card states: a range of their keys
+            "temp.chosen c JOIN main.card_state s"
+            " ON s.key >= c.deck_id || '/' AND s.key < c.deck_id || '0'"
+        )
         if since is None:
-            db.execute(f"DELETE FROM ix.unseen WHERE {in_group}")
+            for table in ("unseen", "strays"):
+                db.execute(f"DELETE FROM ix.{table} WHERE {in_group}")
         else:
             changed = f"SELECT key FROM main.state_changes WHERE seq > {int(since)}"
-            db.execute(f"DELETE FROM ix.unseen WHERE {in_group} AND key IN ({changed})")
-            keys = f"({changed}) c JOIN ix.study_keys k ON k.key = c.key"
+            for table in ("unseen", "strays"):
+                db.execute(f"DELETE FROM ix.{table} WHERE {in_group} AND key IN ({changed})")
+            keys = f"({changed}) ch JOIN ix.study_keys k ON k.key = ch.key"
+            states = (
+                f"({changed}) ch JOIN main.card_state s ON s.key = ch.key"
+                " JOIN temp.chosen c ON c.deck_id = substr(s.key, 1, instr(s.key, '/') - 1)"
+            )
         db.execute(
             "INSERT OR IGNORE INTO ix.unseen (path, key, position)"
             f" SELECT k.path, k.key, k.position FROM {keys}"
             " LEFT JOIN main.card_state s ON s.key = k.key"
             f" WHERE k.{in_group} AND ({is_new})"
+        )
+        # (The deck ids of the chosen files are in temp.chosen; a key is `deck/card`.)
+        db.execute(
+            "INSERT OR IGNORE INTO ix.strays (path, key) SELECT c.path, s.key"
+            f" FROM {states} WHERE c.{in_group} AND NOT EXISTS"
+            " (SELECT 1 FROM ix.study_keys k WHERE k.key = s.key AND k.path = c.path)"
         )
         db.executemany(
             "INSERT OR REPLACE INTO ix.unseen_synced VALUES (?, ?, ?)",

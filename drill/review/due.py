@@ -47,10 +47,12 @@ class KeySource(Protocol):
     def deck_ids(self) -> list[str]:
         """Every deck with a card in the selection, in order."""
 
-    def new_keys(self, db: sqlite3.Connection, is_new: str) -> str | None:
-        """A view of the selected cards that are new (key, deck_id, stage, frac, deckpos)
-        the source keeps itself, made in the caller's transaction, or None. `is_new` is
-        the condition on a card's state row `s`, LEFT JOINed, that makes it new."""
+    def new_keys(self, db: sqlite3.Connection, is_new: str) -> bool:
+        """Whether the source made, in the caller's transaction, from lists it keeps:
+        TEMP views `fresh` (the selected cards that are new: key, deck_id, stage, frac,
+        deckpos), `stray_keys` (card states of the chosen decks that belong to none of
+        their cards) and `chosen_decks` (deck_id). `is_new` is the condition on a card's
+        state row `s`, LEFT JOINed, that makes it new."""
 
 
 class CardList:
@@ -91,8 +93,8 @@ class CardList:
     def deck_ids(self) -> list[str]:
         return list(dict.fromkeys(card.deck_id for card in self.by_key.values()))
 
-    def new_keys(self, db: sqlite3.Connection, is_new: str) -> None:
-        return None  # found by reading every listed card's state (_FRESH)
+    def new_keys(self, db: sqlite3.Connection, is_new: str) -> bool:
+        return False  # new cards found by reading every listed card's state (_FRESH)
 
 
 class Raw(NamedTuple):
@@ -155,18 +157,36 @@ FROM temp.fresh k LEFT JOIN temp.buried b ON b.key = k.key
 {group}
 """
 
-_SCHEDULED = """
-SELECT {deck},
+_SCHEDULED_COUNTS = """
   count(*) FILTER (WHERE b.key IS NULL AND s.state IN (1, 3) AND s.due <= :horizon),
   count(*) FILTER (WHERE b.key IS NULL AND s.state = 2 AND s.due < :end),
   count(*) FILTER (WHERE s.state IN (1, 3) AND s.due > :horizon AND s.due < :end),
   min(s.due) FILTER (WHERE s.state IN (1, 3) AND s.due > :horizon),
   count(*) FILTER (WHERE s.state = 2 OR (s.due >= :end AND s.due < :until))
+"""
+_DUE_BY_TOMORROW = "NOT s.suspended AND ((s.state = 2 AND s.due < :until) OR s.state IN (1, 3))"
+
+_SCHEDULED = f"""
+SELECT {{deck}}, {_SCHEDULED_COUNTS}
 FROM card_state s
 JOIN temp.selected k ON k.key = s.key
 LEFT JOIN temp.buried b ON b.key = s.key
-WHERE NOT s.suspended AND ((s.state = 2 AND s.due < :until) OR s.state IN (1, 3))
-{group}
+WHERE {_DUE_BY_TOMORROW}
+{{group}}
+"""
+
+# With the source's own lists (KeySource.new_keys), a state's deck is the start of its key
+# (`deck/card`), and the states of the chosen decks that belong to no card are known: no
+# due card's key is looked up in the selection, a third of the time at 100,000 cards.
+_DECK_OF_KEY = "substr(s.key, 1, instr(s.key, '/') - 1)"
+_SCHEDULED_KEPT = f"""
+SELECT {{deck}}, {_SCHEDULED_COUNTS}
+FROM card_state s
+LEFT JOIN temp.buried b ON b.key = s.key
+WHERE {_DUE_BY_TOMORROW}
+  AND {_DECK_OF_KEY} IN (SELECT deck_id FROM temp.chosen_decks)
+  AND s.key NOT IN (SELECT key FROM temp.stray_keys)
+{{group}}
 """
 
 # The review card due first after today: the next card due, when nothing else is sooner.
@@ -218,6 +238,7 @@ class DueQuery:
     def __init__(self, store: Store, source: KeySource, now: datetime, config: Config) -> None:
         self.store, self.source, self.config = store, source, config
         self.at = moments(now, config)
+        self.kept = False  # whether the source keeps the lists of new cards and strays
         self.now = now
 
     def __enter__(self) -> DueQuery:
@@ -228,7 +249,8 @@ class DueQuery:
         self.source.attach(db)  # before BEGIN: SQLite attaches no database in a transaction
         try:
             db.execute("BEGIN")  # one snapshot for every read below
-            if self.source.new_keys(db, _IS_NEW) is None:
+            self.kept = self.source.new_keys(db, _IS_NEW)
+            if not self.kept:
                 db.execute(f"CREATE TEMP VIEW fresh AS {_FRESH}")
             db.execute("CREATE TEMP TABLE buried (key TEXT PRIMARY KEY)")
             start = day_start(self.now, self.config.rollover_hour)
@@ -275,7 +297,13 @@ class DueQuery:
         new = {
             deck_id: (today, every) for deck_id, today, every in db.execute(_NEW.format(**parts))
         }
-        scheduled = {row[0]: row[1:] for row in db.execute(_SCHEDULED.format(**parts), at)}
+        if self.kept:
+            query = _SCHEDULED_KEPT.format(
+                deck=_DECK_OF_KEY if group else "''", group="GROUP BY 1" if group else ""
+            )
+        else:
+            query = _SCHEDULED.format(**parts)
+        scheduled = {row[0]: row[1:] for row in db.execute(query, at)}
         raw = {}
         for deck_id in (
             self.source.deck_ids() if group else [""]
