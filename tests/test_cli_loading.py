@@ -143,3 +143,10 @@ def test_a_command_run_is_the_only_one_typer_builds(drill_home):
     seen = json.loads(result.stdout.splitlines()[-1])
     assert seen["built"] == ["due"]
     assert "study" in seen["registered"]  # the module's others are registered again after
+
+
+def test_drill_stats_loads_neither_sessions_nor_plans_nor_a_spinner_for_a_script(drill_home):
+    loaded_after(["due"], drill_home)  # a home in use
+    modules = set(loaded_after(["stats", "--json"], drill_home)["modules"])
+    assert "drill.review.stats" in modules
+    assert not modules & {"drill.review.session", "drill.review.planning", "rich.status"}

@@ -312,7 +312,7 @@ def cli(tmp_path, monkeypatch, local_tz):
     folder.mkdir()
     (folder / "mine.yaml").write_text(DECK, encoding="utf-8")
     monkeypatch.setenv("DRILL_DECKS", str(folder))
-    monkeypatch.setattr("drill.review.session.utc_now", lambda: NOW)
+    monkeypatch.setattr("drill.review.queue.utc_now", lambda: NOW)
     with Store.open() as store:
         build_history(store)
 

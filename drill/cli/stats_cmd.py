@@ -26,19 +26,23 @@ def stats(
 ) -> None:
     """Progress: cards by state, true retention, streak, a 30-day forecast, a year of reviews,
     the hardest cards, leeches, and compute accuracy per generator."""
+    import sys
+    from contextlib import nullcontext
     from dataclasses import replace
 
     from rich.console import Console
 
     from drill.cli import prep
     from drill.home.config import load_config
-    from drill.review.session import utc_now
+    from drill.review.queue import utc_now
     from drill.review.stats import collect
 
     config = load_config()
     now = utc_now()
-    # Large collections take a moment. The spinner goes to stderr: --json output stays clean.
-    with Console(stderr=True).status("Counting…"):
+    # Large collections take a moment. The spinner goes to stderr, so --json output stays
+    # clean, and only to a terminal: a script's stderr gets no spinner (nor its import).
+    spinner = Console(stderr=True).status("Counting…") if sys.stderr.isatty() else nullcontext()
+    with spinner:
         picked = prep.choose(extra, config, decks or (), (), whole=False)
         with open_store(picked.decks) as store:
             renamed = picked.decks.renames()

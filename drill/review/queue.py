@@ -78,6 +78,11 @@ class Tomorrow(NamedTuple):
         return self.reviews + self.new
 
 
+def utc_now() -> datetime:
+    """The commands' clock (tests set it here)."""
+    return datetime.now(UTC)
+
+
 def interleave(reviews: list[T], new_cards: list[T]) -> list[T]:
     """Spread new cards evenly among reviews, starting with a review when there is one."""
     if not reviews or not new_cards:

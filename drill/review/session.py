@@ -12,19 +12,21 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from drill.home.config import Config
 from drill.model import Card, CardState, Rating
 from drill.review.due import CardList, DueQuery, KeySource, records_of
-from drill.review.queue import LEARNING_STATES, interleave, learning_due, learning_horizon
+from drill.review.queue import (
+    LEARNING_STATES,
+    interleave,
+    learning_due,
+    learning_horizon,
+    utc_now,
+)
 from drill.review.scheduler import Scheduler
 from drill.review.siblings import siblings_in
 from drill.review.store import CardRecord, Review, Store
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def as_stored(record: CardRecord) -> CardRecord:

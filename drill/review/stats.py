@@ -27,14 +27,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drill.model import Card, CardState, Rating
 from drill.review.due import CardList, KeySource
 from drill.review.m008_stats_ranges import REPEAT_MS, REPEAT_TEST, YOUNG_MS
-from drill.review.planning import Readiness
 from drill.review.queue import day_start, rollover_moment
 from drill.review.store import Store, to_ms
+
+if TYPE_CHECKING:  # the planning module is loaded only while an interview date is set
+    from drill.review.planning import Readiness
 
 DAY_MS = 86_400_000
 YOUNG_DAYS = YOUNG_MS // DAY_MS  # 21: stored with each review (see m008_stats_ranges)
