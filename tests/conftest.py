@@ -97,4 +97,20 @@ def store(tmp_path):
     from drill.review.store import Store
 
     with Store(tmp_path / "drill.db") as store:
+        store.db.execute("PRAGMA synchronous = OFF")  # the tests do not need crash safety
         yield store
+
+
+@pytest.fixture
+def local_tz(monkeypatch):
+    """Pin the local time zone for one test (UTC until the test asks for another)."""
+    import time
+
+    def pin(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        time.tzset()
+
+    pin("UTC")
+    yield pin
+    monkeypatch.undo()
+    time.tzset()

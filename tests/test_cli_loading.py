@@ -18,15 +18,21 @@ EXPORTERS = ("drill.exchange.apkg", "drill.exchange.markdown", "drill.exchange.d
 
 
 def loaded_after(args: list[str], home, cwd=None) -> dict:
-    """Run `drill ARGS` in a fresh interpreter; the modules loaded and commands registered.
+    """Run `drill ARGS` in a fresh interpreter; the modules loaded, the commands registered
+    and those Typer built.
     `cwd`: the folder it starts in, whose drill package comes first."""
     script = (
         "import json, sys\n"
+        "import typer.main\n"  # (drill.cli imports it anyway)
+        "built = []\n"  # the commands Typer builds to run this one
+        "real = typer.main.get_group\n"
+        "def spy(app):\n    group = real(app)\n    built.extend(group.commands)\n    return group\n"
+        "typer.main.get_group = spy\n"
         "from drill.cli import main, _app_module\n"
         f"sys.argv = ['drill', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "names = [c.name or c.callback.__name__ for c in _app_module.app.registered_commands]\n"
-        "print(json.dumps({'modules': sorted(sys.modules), 'commands': names}))\n"
+        "print(json.dumps({'modules': sorted(sys.modules), 'commands': names, 'built': built}))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -117,32 +123,9 @@ def test_the_command_name_is_read_from_the_command_line(args, name):
 
 
 def test_a_command_run_is_the_only_one_typer_builds(drill_home):
-    script = (
-        "import json, sys\n"
-        "import typer.main\n"
-        "built = []\n"
-        "real = typer.main.get_group\n"
-        "def spy(app):\n"
-        "    group = real(app)\n"
-        "    built.extend(group.commands)\n"
-        "    return group\n"
-        "typer.main.get_group = spy\n"
-        "from drill.cli import main, _app_module\n"
-        "sys.argv = ['drill', 'due']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "names = [c.name or c.callback.__name__ for c in _app_module.app.registered_commands]\n"
-        "print(json.dumps({'built': built, 'registered': names}))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={"DRILL_HOME": str(drill_home), "PATH": ""},
-        check=True,
-    )
-    seen = json.loads(result.stdout.splitlines()[-1])
+    seen = loaded_after(["due"], drill_home)
     assert seen["built"] == ["due"]
-    assert "study" in seen["registered"]  # the module's others are registered again after
+    assert "study" in seen["commands"]  # the module's others are registered again after
 
 
 def test_drill_stats_loads_neither_sessions_nor_plans_nor_a_spinner_for_a_script(drill_home):

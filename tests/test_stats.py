@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -29,27 +28,6 @@ R, L, RL = CardState.REVIEW, CardState.LEARNING, CardState.RELEARNING
 
 def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2026) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture
-def local_tz(monkeypatch):
-    """Pin the local time zone for one test; restored afterwards."""
-
-    def pin(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-
-    pin("UTC")
-    yield pin
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "drill.db") as store:
-        store.db.execute("PRAGMA synchronous = OFF")  # the tests do not need crash safety
-        yield store
 
 
 class Log:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -30,24 +29,6 @@ NOW = datetime(2026, 3, 30, 13, 0, tzinfo=UTC)  # the day after Berlin's clocks 
 YOUNG = timedelta(days=21)
 DECKS = ("a", "ab", "b")  # "ab" shares a prefix with "a": a filter on "a" must not take it
 GENERATORS = ("conv-output-size", "param-count")
-
-
-@pytest.fixture
-def local_tz(monkeypatch):
-    def pin(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-
-    yield pin
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "drill.db") as store:
-        store.db.execute("PRAGMA synchronous = OFF")
-        yield store
 
 
 def make_cards(rng: random.Random) -> list[Card]:
