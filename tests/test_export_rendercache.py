@@ -105,3 +105,16 @@ def test_exports_with_kept_html_are_the_same_and_skip_markdown_it(monkeypatch):
     assert sorted(calls.sources) == [basic_deck().cards[0].a, "What is `ReLU`?"]  # once each
     assert (get_paths().data_dir / FILE_NAME).is_file()
     assert "<li>chain rule</li>" in outputs[2]
+
+
+def test_the_renderer_is_named_by_the_versions_the_packages_give():
+    import markdown_it
+    import mdurl
+
+    from drill.exchange.rendercache import package_version, renderer_id
+
+    assert package_version("markdown_it") == markdown_it.__version__
+    assert package_version("mdurl") == mdurl.__version__
+    assert renderer_id().startswith(
+        f"markdown-it-py {markdown_it.__version__}, mdurl {mdurl.__version__}, html "
+    )

@@ -125,6 +125,7 @@ class Tensor:
         self.backward_note: str | None = None
         self.seq = next(_creation_counter)
         self._backward: Backward = _no_backward
+        self._ancestors: list[Tensor] | None = None  # topological_order's, once asked
 
     # -- description --------------------------------------------------------------------
 
@@ -376,13 +377,22 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
-    """Every node `root` depends on, itself included, parents before children."""
-    seen = {id(root): root}
-    stack = [root]
-    while stack:
-        for parent in stack.pop().parents:
-            key = id(parent)
-            if key not in seen:
-                seen[key] = parent
-                stack.append(parent)
-    return sorted(seen.values(), key=_creation_number)
+    """Every node `root` depends on, itself included, parents before children.
+
+    A node's parents are fixed when it is made, so the nodes it depends on never change:
+    the order is worked out once per root and kept on it (a backward pass, the names read
+    off the graph and its trace each ask for it). Kept without the root itself, so that
+    keeping it makes no reference cycle; each call returns a new list."""
+    ancestors = root._ancestors
+    if ancestors is None:
+        seen = {id(root): root}
+        stack = [root]
+        while stack:
+            for parent in stack.pop().parents:
+                key = id(parent)
+                if key not in seen:
+                    seen[key] = parent
+                    stack.append(parent)
+        del seen[id(root)]  # every other node was made before it
+        ancestors = root._ancestors = sorted(seen.values(), key=_creation_number)
+    return [*ancestors, root]

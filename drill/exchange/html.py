@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 from typing import TYPE_CHECKING
 
+from drill.decks import markup
 from drill.exchange.entries import Entry
 from drill.exchange.mathjax import render_with_math
 from drill.exchange.rendercache import rendered
@@ -53,31 +53,15 @@ def _markdown_inline(source: str) -> str:
     return _markdown().renderInline(source).strip()
 
 
-# What can make text more than paragraphs to CommonMark (with tables and strikethrough) or
-# to HTML: its punctuation, control characters, and whitespace but the space and newline
-# (the second line: every other character str.isspace() accepts, as a test checks). One
-# character class is searched three times as fast as `…|[^\S \n]` was.
-_NOT_PLAIN = re.compile(
-    r"[\\`*_\[\]<>!&|~#\x00-\x08\x0b-\x1f\x7f-\x9f"
-    r"\t\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-)
-
-
 def plain_paragraphs(text: str) -> str | None:
     """The HTML markdown-it gives text that can only be paragraphs of words, or None for
-    any other text: every line starts with a letter (no list, heading, quote, fence or
-    indented code can start there) and ends without a space (no hard break), and none of
-    the characters above appears. About a fiftieth of markdown-it's time, which was most
-    of an Anki export's (benchmarks/README.md); tests compare the two on random text."""
-    if _NOT_PLAIN.search(text):
+    any other text (the rule is `markup.plain_paragraphs`, shared with the study screen).
+    About a fiftieth of markdown-it's time, which was most of an Anki export's
+    (benchmarks/README.md); tests compare the two on random text."""
+    paragraphs = markup.plain_paragraphs(text)
+    if paragraphs is None:
         return None
-    paragraphs = []
-    for block in text.strip("\n").split("\n\n"):
-        for line in block.split("\n"):
-            if not line or not line[0].isalpha() or line[-1] == " ":
-                return None
-        paragraphs.append("<p>" + block.replace('"', "&quot;") + "</p>")
-    return "\n".join(paragraphs)
+    return "<p>" + "</p>\n<p>".join(paragraphs).replace('"', "&quot;") + "</p>"
 
 
 def inline_html(text: str) -> str:

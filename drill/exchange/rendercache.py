@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from zlib import crc32
@@ -99,14 +100,32 @@ def rendered(kind: str, source: str, render: Render) -> str:
 
 def renderer_id() -> str:
     """What the HTML of a source depends on besides the source itself."""
-    import markdown_it
-    import mdurl
-
     try:
         config = crc32((Path(__file__).parent / "html.py").read_bytes())
     except OSError:
         return ""  # nothing to tell renderers apart by: keep nothing
-    return f"markdown-it-py {markdown_it.__version__}, mdurl {mdurl.__version__}, html {config:08x}"
+    markdown_it, mdurl = package_version("markdown_it"), package_version("mdurl")
+    return f"markdown-it-py {markdown_it}, mdurl {mdurl}, html {config:08x}"
+
+
+_VERSION_LINE = re.compile(r"""^__version__ = ["']([^"']+)["']""", re.MULTILINE)
+
+
+def package_version(name: str) -> str:
+    """The `__version__` of package `name`, read from its `__init__.py` when it is written
+    there: importing markdown-it only to ask would cost an export whose Markdown is all
+    kept some 30 ms. Else (or if it cannot be read), the package is imported and asked."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is not None and spec.origin is not None:
+        with contextlib.suppress(OSError, ValueError):
+            match = _VERSION_LINE.search(Path(spec.origin).read_text(encoding="utf-8"))
+            if match:
+                return match.group(1)
+    import importlib
+
+    return str(importlib.import_module(name).__version__)
 
 
 def _read(path: Path | None, renderer: str) -> Renderings:

@@ -17,10 +17,9 @@ Answers always keep full float64 precision; only the displayed text is rounded.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -92,15 +91,16 @@ def extras_wanted() -> bool:
     return _EXTRAS.get()
 
 
-@contextlib.contextmanager
-def without_extras() -> Iterator[None]:
+class without_extras:
     """Exercises made inside have no slips and no guided steps; the same question,
-    answer, solution and tolerance otherwise."""
-    token = _EXTRAS.set(False)
-    try:
-        yield
-    finally:
-        _EXTRAS.reset(token)
+    answer, solution and tolerance otherwise. (A class rather than a generator: an export
+    enters it for each of its thousands of exercises.)"""
+
+    def __enter__(self) -> None:
+        self._token = _EXTRAS.set(False)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _EXTRAS.reset(self._token)
 
 
 class GradientCheckFailed(RuntimeError):
@@ -268,12 +268,15 @@ def central_difference(
 ) -> float:
     """(f(v + h) − f(v − h)) / 2h for one element of one input, in float64."""
 
-    arrays = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
+    # f only reads its inputs: they are converted (float64 arrays as they are), and only
+    # the shifted one is copied.
+    arrays = {name: np.asarray(value, dtype=np.float64) for name, value in inputs.items()}
+    at = tuple(index)
 
     def shifted(delta: float) -> float:
-        moved = dict(arrays)  # f only reads its inputs: only the shifted one is a new copy
+        moved = dict(arrays)
         moved[wrt] = arrays[wrt].copy()
-        moved[wrt][tuple(index)] += delta
+        moved[wrt][at] += delta
         return float(f(moved))
 
     return (shifted(step) - shifted(-step)) / (2.0 * step)

@@ -47,6 +47,7 @@ from drill.exercises.common import (
     value_solution,
     worked_solution,
 )
+from drill.exercises.screening import resample_keeping
 from drill.exercises.slips import telling_slips
 
 PARAMS_BY_NAME: dict[str, dict[str, tuple[Any, ...]]] = {
@@ -129,7 +130,7 @@ def dpo_loss(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         }
     else:
         answer = asked_gradient(loss, wrt)
-        check_derivative(lambda v: _dpo_graph(v, beta).item(), inputs, wrt, (), answer)
+        check_derivative(lambda v: _softplus(-beta * _margin(v)), inputs, wrt, (), answer)
         solution = worked_solution(loss, wrt, (), answer)
         asked_json = asked_derivative(wrt, ())
         sign = -1.0 if wrt == "policy_chosen" else 1.0
@@ -213,26 +214,19 @@ def infonce_loss(rng: np.random.Generator, difficulty: Difficulty, **params: Any
             "K": draw(r, difficulty, (n, d), -1.0, 1.0, nonzero=True),
         }
 
-    def answer_of(v: dict) -> float:
+    def teaches(v: dict) -> tuple[bool, tuple[Tensor, float]]:
+        """An answer away from 0, and a positive that weighs in its own denominator; with
+        the graph and the answer, kept for the accepted draw."""
         loss = _infonce_graph(v, tau, positive)
-        return loss.item() if asked == "loss" else asked_gradient(loss, "q", index)
-
-    def teaches(v: dict) -> bool:
-        """An answer away from 0, and a positive that weighs in its own denominator."""
+        answer = loss.item() if asked == "loss" else asked_gradient(loss, "q", index)
         s = v["K"] @ v["q"] / tau
         p = np.exp(s - s.max())
         share = p[positive] / p.sum()
-        return abs(answer_of(v)) >= SMALLEST_ANSWER and 0.05 <= share <= 0.95
+        return abs(answer) >= SMALLEST_ANSWER and 0.05 <= share <= 0.95, (loss, answer)
 
-    inputs = resample(
-        rng,
-        draw_inputs,
-        teaches,
-    )
-    loss = _infonce_graph(inputs, tau, positive)
+    inputs, (loss, answer) = resample_keeping(rng, draw_inputs, teaches)
     s = inputs["K"] @ inputs["q"] / tau
     if asked == "loss":
-        answer = loss.item()
         solution = value_solution(loss, answer)
         asked_json: dict[str, Any] = dict(ASKED_LOSS)
         negatives = np.delete(s, positive)
@@ -244,9 +238,8 @@ def infonce_loss(rng: np.random.Generator, difficulty: Difficulty, **params: Any
             "log base 10 instead of the natural log": answer / math.log(10.0),
         }
     else:
-        answer = asked_gradient(loss, "q", index)
         check_derivative(
-            lambda v: _infonce_graph(v, tau, positive).item(), inputs, "q", index, answer
+            lambda v: _cross_entropy(v["K"] @ v["q"] / tau, positive), inputs, "q", index, answer
         )
         solution = worked_solution(loss, "q", index, answer)
         asked_json = asked_derivative("q", index)

@@ -13,7 +13,6 @@ PARAMS_BY_NAME = {name: PARAMS} instead. `make` fills in the generator name and 
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import importlib
@@ -190,19 +189,27 @@ def make(
     check_params(name, params)
     rng = np.random.default_rng(seed)
     generate = _generate_fn(name)
+    if type(difficulty) is not Difficulty:
+        difficulty = Difficulty(difficulty)
     if extras:
-        exercise = generate(rng, Difficulty(difficulty), **params)
+        exercise = generate(rng, difficulty, **params)
     else:
         from drill.exercises.common import without_extras
 
         with without_extras():
-            exercise = generate(rng, Difficulty(difficulty), **params)
-    tolerance = _scaled_tolerance(exercise.answer, exercise.tolerance)
+            exercise = generate(rng, difficulty, **params)
+    filled = {
+        "generator": name,
+        "seed": seed,
+        "tolerance": _scaled_tolerance(exercise.answer, exercise.tolerance),
+    }
     if not extras:  # what a generator still worked out, cheaply, is left out as well
-        return dataclasses.replace(
-            exercise, generator=name, seed=seed, tolerance=tolerance, slips={}, steps=()
-        )
-    return dataclasses.replace(exercise, generator=name, seed=seed, tolerance=tolerance)
+        filled.update(slips={}, steps=())
+    # The generator made this exercise for this call alone, so it is filled in where it
+    # is rather than copied (dataclasses.replace: a tenth of a cheap generator's time).
+    for field_name, value in filled.items():
+        object.__setattr__(exercise, field_name, value)
+    return exercise
 
 
 def _scaled_tolerance(answer: Any, tolerance: Tolerance) -> Tolerance:

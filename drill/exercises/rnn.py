@@ -119,16 +119,31 @@ def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
     return loss, asked_gradient(loss, setup.wrt, setup.index)
 
 
-def _step_shares(inputs: dict[str, Any], setup: Setup) -> tuple[float, float]:
-    """(share of step 1, share of step 2) in the asked gradient, from one backward pass;
-    for h0, which only step 1 reads, (the gradient, 0)."""
-    loss = _build(inputs, setup, untied=True)
-    loss.backward()
+def _answer_and_shares(
+    inputs: dict[str, Any], setup: Setup
+) -> tuple[Tensor, float, tuple[float, float]]:
+    """The answer's graph after its backward pass, the answer, and (share of step 1,
+    share of step 2) in it; for h0, which only step 1 reads, (the answer, 0).
+
+    Each step's share of a shared weight's gradient is the one product its step's matmul
+    (or sum, for b) adds into it: ∂L/∂a₂ times h1 or x2 at step 2, ∂L/∂a₁ times h0 or x1
+    at step 1. So the answer's own graph tells them apart, as an untied graph's backward
+    pass does (`_build(untied=True)`, which a test compares with this)."""
+    loss, answer = _answer(inputs, setup)
     nodes = named_nodes(loss)
     if setup.wrt not in SHARED:
-        return float(nodes[setup.wrt].grad[setup.index]), 0.0
-    step1 = float(nodes[f"{setup.wrt}@1"].grad[setup.index])
-    return step1, float(nodes[setup.wrt].grad[setup.index])
+        return loss, answer, (answer, 0.0)
+    i = setup.index[0]
+    grads = (nodes["a1"].grad[i], nodes["a2"].grad[i])
+    if setup.wrt == "b":
+        factors = (1.0, 1.0)
+    else:
+        j = setup.index[1]
+        read = ("h0", "h1") if setup.wrt == "W" else ("x1", "x2")
+        factors = tuple(nodes[name].value[j] for name in read)
+    # 0.0 + …: the gradient a backward pass starts from, as the untied graph's leaves.
+    step1, step2 = (float(0.0 + grad * factor) for grad, factor in zip(grads, factors, strict=True))
+    return loss, answer, (step1, step2)
 
 
 def _slips(
@@ -192,19 +207,21 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
     hand = difficulty is Difficulty.HAND
 
-    def judge(inputs: dict) -> tuple[bool, tuple[float, float] | None]:
+    def judge(inputs: dict) -> tuple[bool, Any]:
         if hand and np.any(np.abs(_pre_activations(inputs)) > HAND_LIMIT):
             return False, None
-        shares = _step_shares(inputs, setup)
+        built = _answer_and_shares(inputs, setup)
+        shares = built[2]
         answer = sum(shares)
         if abs(answer) < SMALLEST_ANSWER:
-            return False, shares
+            return False, built
         # Both steps must count for a shared weight, or forgetting one goes unpunished.
         smallest = max(STEP_SHARE * abs(answer), SMALLEST_ANSWER / 2)
-        return setup.wrt not in SHARED or min(map(abs, shares)) > smallest, shares
+        return setup.wrt not in SHARED or min(map(abs, shares)) > smallest, built
 
-    inputs, shares = resample_keeping(rng, lambda r: _draw_inputs(r, difficulty, setup), judge)
-    loss, answer = _answer(inputs, setup)
+    inputs, (loss, answer, shares) = resample_keeping(
+        rng, lambda r: _draw_inputs(r, difficulty, setup), judge
+    )
     check_derivative(_loss_value, inputs, setup.wrt, setup.index, answer)
     notes = {}
     if setup.wrt in SHARED:
