@@ -128,6 +128,7 @@ def _expected(cards, store: Store, config: Config):
 def _counts(store: Store, source, config: Config):
     with DueQuery(store, source, NOW, config) as query:
         rows, total, tomorrow = query.counts()
+        assert query.total() == total  # a session's summary: the same, counted in all
     today = (total.new, total.learning, total.review, total.later_today)
     return today, (tomorrow.reviews, tomorrow.new), rows
 

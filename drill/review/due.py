@@ -179,14 +179,13 @@ WHERE {_DUE_BY_TOMORROW}
 # (`deck/card`), and the states of the chosen decks that belong to no card are known: no
 # due card's key is looked up in the selection, a third of the time at 100,000 cards.
 _DECK_OF_KEY = "substr(s.key, 1, instr(s.key, '/') - 1)"
+# Always per deck: the decks not chosen are left out group by group, not row by row.
 _SCHEDULED_KEPT = f"""
-SELECT {{deck}}, {_SCHEDULED_COUNTS}
+SELECT {_DECK_OF_KEY} AS deck, {_SCHEDULED_COUNTS}
 FROM card_state s
 LEFT JOIN temp.buried b ON b.key = s.key
-WHERE {_DUE_BY_TOMORROW}
-  AND {_DECK_OF_KEY} IN (SELECT deck_id FROM temp.chosen_decks)
-  AND s.key NOT IN (SELECT key FROM temp.stray_keys)
-{{group}}
+WHERE {_DUE_BY_TOMORROW} AND s.key NOT IN (SELECT key FROM temp.stray_keys)
+GROUP BY deck HAVING deck IN (SELECT deck_id FROM temp.chosen_decks)
 """
 
 # The review card due first after today: the next card due, when nothing else is sooner.
@@ -298,12 +297,11 @@ class DueQuery:
             deck_id: (today, every) for deck_id, today, every in db.execute(_NEW.format(**parts))
         }
         if self.kept:
-            query = _SCHEDULED_KEPT.format(
-                deck=_DECK_OF_KEY if group else "''", group="GROUP BY 1" if group else ""
-            )
+            rows = db.execute(_SCHEDULED_KEPT, at).fetchall()
+            scheduled = {row[0]: row[1:] for row in rows} if group else {"": _summed(rows)}
         else:
-            query = _SCHEDULED.format(**parts)
-        scheduled = {row[0]: row[1:] for row in db.execute(query, at)}
+            rows = db.execute(_SCHEDULED.format(**parts), at).fetchall()
+            scheduled = {row[0]: row[1:] for row in rows}
         raw = {}
         for deck_id in (
             self.source.deck_ids() if group else [""]
@@ -372,6 +370,13 @@ class DueQuery:
 
     def learning_keys(self) -> list[str]:
         return [row[0] for row in self.store.db.execute(_LEARNING_CARDS)]
+
+
+def _summed(rows: list[tuple]) -> tuple:
+    """The decks' rows of _SCHEDULED as one: counts added, the earliest next due time."""
+    dues = [row[4] for row in rows if row[4] is not None]
+    counts = [sum(row[column] for row in rows) for column in (1, 2, 3, 5)]
+    return (*counts[:3], min(dues, default=None), counts[3])
 
 
 def _generator(card: Card) -> str | None:
