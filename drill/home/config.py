@@ -10,7 +10,6 @@ Every setting is a top-level key of config.toml, for example:
 
 from __future__ import annotations
 
-import difflib
 import functools
 import itertools
 import math
@@ -130,6 +129,8 @@ def load_config(path: Path | None = None) -> Config:
 def _validate(path: Path, key: str, value: Any) -> Any:
     defaults = {f.name: f.default for f in fields(Config)}
     if key not in defaults or key == "sources":
+        import difflib  # (only to suggest a name for a mistyped one)
+
         close = difflib.get_close_matches(key, setting_names(), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ConfigError(f"{path}: unknown setting {key!r}{hint}")
