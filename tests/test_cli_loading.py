@@ -73,6 +73,7 @@ def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
     assert "drill.cli.export_cmd" not in modules
     # Nor what only a date, a deck read afresh or an old stamp needs.
     assert not modules & {"drill.review.planning", "drill.decks.scheduled", "_strptime"}
+    assert "tomllib" not in modules  # the curriculum comes parsed from the deck cache
 
 
 def test_a_brand_new_home_counts_the_shipped_decks_without_reading_them(drill_home, tmp_path):

@@ -68,3 +68,28 @@ def test_drill_decks_lists_each_deck_with_its_stage_in_teaching_order():
     lines = result.stdout.splitlines()
     assert lines[0].split()[:5] == ["ID", "TITLE", "CARDS", "STAGE", "SOURCE"]
     assert lines[1].startswith("intro ") and "1 Foundations" in lines[1]
+
+
+def test_the_parsed_curriculum_is_kept_in_the_deck_cache_by_its_checksum(tmp_path, monkeypatch):
+    """Read from the deck cache while the file is unchanged (TOML's parser is not asked);
+    parsed again as soon as its bytes change, whatever its size and date."""
+    from drill.decks import curriculum as module
+    from drill.decks.cache import DeckCache
+
+    Store.open().close()  # a home in use: drill keeps a deck cache only there
+    path = tmp_path / "curriculum.toml"
+    path.write_text('[[stage]]\nname = "one"\ndecks = ["a", "b"]\n', encoding="utf-8")
+    parsed = []
+    real = module._parse
+    monkeypatch.setattr(module, "_parse", lambda *a: parsed.append(1) or real(*a))
+
+    def load() -> Curriculum:
+        with DeckCache() as cache:
+            return load_curriculum(path, cache)
+
+    first = load()
+    assert load() == first == Curriculum((Stage("one", ("a", "b")),))
+    assert len(parsed) == 1  # the second came from the cache
+    path.write_text('[[stage]]\nname = "one"\ndecks = ["b", "a"]\n', encoding="utf-8")
+    assert load().stages[0].decks == ("b", "a") and len(parsed) == 2
+    assert load().stages[0].decks == ("b", "a") and len(parsed) == 2

@@ -56,7 +56,7 @@ def _random_home(rng: random.Random, tmp_path, monkeypatch) -> None:
         (folder / f"deck{number}.yaml").write_text(_deck_yaml(rng, number), encoding="utf-8")
     monkeypatch.setenv("DRILL_DECKS", str(folder))
     monkeypatch.setattr(
-        "drill.decks.index.load_curriculum", lambda: load_curriculum(tmp_path / "none")
+        "drill.decks.index.load_curriculum", lambda cache=None: load_curriculum(tmp_path / "none")
     )
 
 

@@ -157,6 +157,7 @@ class DeckCache:
         self._pending: dict[str, _Pending] = {}
         self._settling: list[Stamp] = []  # entries checksummed again, now found settled
         self._by_path: dict[str, tuple] | None = None  # see _stamps
+        self._notes: dict[str, str] = {}  # see note
         self.db = _connect(self.path) if path or _home_in_use() else None
 
     def __enter__(self) -> DeckCache:
@@ -253,6 +254,23 @@ class DeckCache:
             return
         self._pending[stamp.path] = _Pending(stamp, payload, shipped.header_text, rows=rows)
 
+    def noted(self, key: str) -> str | None:
+        """What `note` kept under `key` (a derived value of a small file, such as the parsed
+        curriculum under its checksum), if the cache holds it."""
+        if self.db is None:
+            return None
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    def note(self, key: str, value: str) -> None:
+        """Keep `value` under `key` (written when the cache is closed). Other notes of the
+        same kind (the words of `key` before its last) are dropped then."""
+        if self.db is not None:
+            self._notes[key] = value
+
     def close(self) -> None:
         db, self.db = self.db, None
         if db is None:
@@ -262,11 +280,21 @@ class DeckCache:
                 _write(db, list(self._pending.values()))
             if self._settling:
                 _settle(db, self._settling)
+            if self._notes:
+                _keep_notes(db, self._notes)
         except sqlite3.Error:
             pass  # locked or damaged: these decks are parsed again next time
         finally:
             self._pending.clear()
             db.close()
+
+
+def _keep_notes(db: sqlite3.Connection, notes: dict[str, str]) -> None:
+    with _transaction(db):
+        for key, value in notes.items():
+            kind = key.rsplit(" ", 1)[0]
+            db.execute("DELETE FROM meta WHERE key LIKE ? || ' %'", (kind,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
 
 def _is_settled(mtime_ns: int, hashed_ns: int) -> bool:

@@ -8,13 +8,18 @@ interleave, and the first deck listed goes first. Decks the curriculum does not 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+from zlib import crc32
 
 from drill.errors import DeckError
 from drill.home.paths import builtin_decks_dir
 from drill.model import Card
+
+if TYPE_CHECKING:
+    from drill.decks.cache import DeckCache
 
 CURRICULUM_FILE = "curriculum.toml"
 
@@ -68,16 +73,38 @@ class Curriculum(NamedTuple):
         return [card for _, card in ranked]
 
 
-def load_curriculum(path: Path | None = None) -> Curriculum:
-    """The curriculum in `path` (the built-in one by default); none when there is no file."""
-    import tomllib
-
+def load_curriculum(path: Path | None = None, cache: DeckCache | None = None) -> Curriculum:
+    """The curriculum in `path` (the built-in one by default); none when there is no file.
+    With a `cache`, the file parsed before is taken from it by its checksum: TOML's parser
+    costs every command's start more than reading the file does."""
     path = path or builtin_decks_dir() / CURRICULUM_FILE
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         return Curriculum()
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except OSError as error:
+        raise DeckError(f"cannot read the curriculum: {error}", str(path)) from None
+    key = f"curriculum {crc32(data):08x}-{len(data)}"
+    kept = cache.noted(key) if cache else None
+    if kept is not None:
+        try:
+            return Curriculum(tuple(Stage(name, tuple(decks)) for name, decks in json.loads(kept)))
+        except (ValueError, TypeError):
+            pass  # not what this drill writes: parsed again below
+    curriculum = _parse(data, path)
+    if cache:
+        cache.note(
+            key, json.dumps([[stage.name, list(stage.decks)] for stage in curriculum.stages])
+        )
+    return curriculum
+
+
+def _parse(data: bytes, path: Path) -> Curriculum:
+    import tomllib
+
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise DeckError(f"cannot read the curriculum: {error}", str(path)) from None
     stages = []
     for number, stage in enumerate(raw.get("stage", []), start=1):

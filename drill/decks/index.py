@@ -435,8 +435,8 @@ def _view(keys: str, tagged: bool) -> str:
 def load_index(extra: Sequence[Path] = (), max_bytes: int = MAX_DECK_BYTES) -> StudyIndex:
     """The study index of every deck from every source (drill.decks.loader.load_collection
     reads the same files): decks the cache holds by header, the others parsed."""
-    index = StudyIndex(cache_path(), load_curriculum())
     with DeckCache() as cache:
+        index = StudyIndex(cache_path(), load_curriculum(cache=cache))
         collection = load_sources(default_sources(extra), max_bytes, cache, index=index)
     index.errors = collection.errors
     return index
