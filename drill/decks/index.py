@@ -218,7 +218,7 @@ class StudyIndex:
         db.execute(
             "CREATE TEMP TABLE keys (key TEXT NOT NULL, path TEXT NOT NULL, deck_id TEXT,"
             " note TEXT, position INTEGER, multi INTEGER, tags TEXT, generator TEXT,"
-            " PRIMARY KEY (key, path))"
+            " PRIMARY KEY (key, path)) WITHOUT ROWID"  # (as study_keys: a fifth faster to fill)
         )
         # One transaction for every insert (a savepoint: the caller may be in one): on its
         # own, each row would be a transaction, five times slower for the built-in decks.
