@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zlib import crc32
 
 from drill.errors import DeckError
@@ -84,19 +84,34 @@ def load_curriculum(path: Path | None = None, cache: DeckCache | None = None) ->
         return Curriculum()
     except OSError as error:
         raise DeckError(f"cannot read the curriculum: {error}", str(path)) from None
-    key = f"curriculum {crc32(data):08x}-{len(data)}"
+    key = curriculum_key(data)
     kept = cache.noted(key) if cache else None
-    if kept is not None:
-        try:
-            return Curriculum(tuple(Stage(name, tuple(decks)) for name, decks in json.loads(kept)))
-        except (ValueError, TypeError):
-            pass  # not what this drill writes: parsed again below
-    curriculum = _parse(data, path)
+    if kept is not None and (curriculum := _from_json(json.loads(kept))):
+        return curriculum
+    from drill.decks.shipped import shipped_curriculum  # (the wheel's table: a new home)
+
+    curriculum = _from_json(shipped_curriculum(path, key)) or _parse(data, path)
     if cache:
-        cache.note(
-            key, json.dumps([[stage.name, list(stage.decks)] for stage in curriculum.stages])
-        )
+        cache.note(key, json.dumps(stages_json(curriculum)))
     return curriculum
+
+
+def curriculum_key(data: bytes) -> str:
+    """What names one version of a curriculum file: its CRC-32 and size."""
+    return f"curriculum {crc32(data):08x}-{len(data)}"
+
+
+def stages_json(curriculum: Curriculum) -> list:
+    """The curriculum as JSON keeps it: [[stage name, [deck, ...]], ...]."""
+    return [[stage.name, list(stage.decks)] for stage in curriculum.stages]
+
+
+def _from_json(stages: Any) -> Curriculum | None:
+    """The curriculum `stages_json` wrote, or None for anything else."""
+    try:
+        return Curriculum(tuple(Stage(name, tuple(decks)) for name, decks in stages))
+    except (ValueError, TypeError):
+        return None
 
 
 def _parse(data: bytes, path: Path) -> Curriculum:

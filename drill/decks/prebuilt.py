@@ -25,6 +25,7 @@ from drill.decks.cache import (
     encode_header,
     index_rows,
 )
+from drill.decks.curriculum import CURRICULUM_FILE, curriculum_key, load_curriculum, stages_json
 from drill.decks.limits import MAX_DECK_BYTES
 from drill.decks.loader import _check, deck_files, load_sources
 from drill.decks.shipped import (
@@ -35,6 +36,7 @@ from drill.decks.shipped import (
     read_entry,
     unpack_keys,
 )
+from drill.errors import DeckError
 from drill.model import Deck
 
 
@@ -74,6 +76,14 @@ def build(folder: Path) -> str:
         "parser": parser_fingerprint(),
         "decks": decks,
     }
+    curriculum = folder / CURRICULUM_FILE
+    if curriculum.is_file():  # parsed too: a new home reads no TOML (drill.decks.curriculum)
+        data = curriculum.read_bytes()
+        try:
+            parsed = load_curriculum(curriculum)
+        except DeckError as error:  # a broken curriculum fails the build, as a deck does
+            raise BrokenBuiltinDeck(str(error)) from None
+        table["curriculum"] = {"key": curriculum_key(data), "stages": stages_json(parsed)}
     return json.dumps(table, ensure_ascii=False, sort_keys=True)
 
 

@@ -142,7 +142,7 @@ def shipped_entry(file: Path, stamp: Stamp) -> ShippedDeck | None:
     """The built-in deck `file` as the wheel's table holds it, if the table holds this
     very version of the file (`stamp`); None otherwise, and always outside the built-in
     folder."""
-    table = _table(os.path.dirname(stamp.path))
+    table = (_table(os.path.dirname(stamp.path)) or {}).get("decks")
     entry = table.get(file.name) if table else None
     if (
         not isinstance(entry, dict)
@@ -162,10 +162,22 @@ def read_entry(file: Path, entry: dict[str, Any]) -> ShippedDeck | None:
     return ShippedDeck(file, header, header_text, keys, packed) if header else None
 
 
+def shipped_curriculum(file: Path, key: str) -> list | None:
+    """The stages of the built-in curriculum `file` as the wheel's table holds them (the
+    JSON drill.decks.curriculum keeps in the deck cache), when the table was built from
+    the very file whose checksum is `key`; else None."""
+    table = _table(os.path.dirname(os.path.abspath(file)))
+    entry = table.get("curriculum") if table else None
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    stages = entry.get("stages")
+    return stages if isinstance(stages, list) else None
+
+
 @cache
 def _table(folder: str) -> dict[str, Any] | None:
-    """The table's entries by file name, read once; None outside the built-in folder and
-    for a missing, unreadable or foreign table."""
+    """The table, read once; None outside the built-in folder and for a missing,
+    unreadable or foreign table."""
     builtin = builtin_decks_dir()
     if folder != os.path.abspath(builtin):
         return None
@@ -181,4 +193,4 @@ def _table(folder: str) -> dict[str, Any] | None:
         or not isinstance(table.get("decks"), dict)
     ):
         return None
-    return table["decks"]
+    return table
