@@ -206,3 +206,20 @@ def test_the_cli_upgrades_the_users_database(drill_home, tmp_path):
     assert result.output.count("good") == 2, result.output  # both first-release reviews
     copies = list_backups(drill_home / "backups")
     assert [copy.reason for copy in copies] == ["before-migration"]  # it also counts as today's
+
+
+def test_the_schema_digest_is_that_of_the_schema_the_migrations_build(tmp_path):
+    """A new migration changes the schema: SCHEMA_DIGEST must then be updated (the value
+    to write is in the failure), or every start compares the schema item by item again."""
+    built = store_module._expected_schema(tuple(store_module.MIGRATIONS))
+    assert store_module.schema_digest(built) == store_module.SCHEMA_DIGEST
+    with Store(tmp_path / "drill.db") as store:  # a database these migrations made
+        assert store_module.schema_digest(store_module._schema_of(store.db)) == (
+            store_module.SCHEMA_DIGEST
+        )
+
+
+def test_a_database_lacking_an_index_is_still_caught_past_the_digest(tmp_path):
+    with Store(tmp_path / "drill.db") as store:
+        store.db.execute("DROP INDEX card_state_due")
+        assert store_module.missing_schema(store.db) == "index card_state_due"
