@@ -261,18 +261,23 @@ def test_an_export_collects_garbage_less_often_and_restores_the_collector():
     from drill.exchange.export import EXPORT_GC_THRESHOLD, Format, render
 
     seen = []
+    decks = [compute_deck()]
 
     def recording_make(*job):
-        seen.append(gc.get_threshold()[0])
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
         return fake_make(*job)
 
     before = gc.get_threshold()
-    render([compute_deck()], Format.CSV, instances=2, seed=1, make=recording_make)
-    assert seen and all(threshold >= EXPORT_GC_THRESHOLD for threshold in seen)
+    frozen_before = gc.get_freeze_count()
+    render(decks, Format.CSV, instances=2, seed=1, make=recording_make)
+    assert seen and all(threshold >= EXPORT_GC_THRESHOLD for threshold, _ in seen)
+    # What existed before the export (the decks among it) is frozen while it renders.
+    assert all(frozen > frozen_before for _, frozen in seen)
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen_before
 
 
-def test_genanki_is_imported_without_asyncio():
+def test_genanki_is_imported_without_asyncio_and_yaml():
     import subprocess
     import sys
 
@@ -281,13 +286,19 @@ def test_genanki_is_imported_without_asyncio():
         "genanki = import_genanki(); "
         "model = genanki.Model(1, 'm', fields=[{'name': 'A'}, {'name': 'B'}], "
         "templates=[{'name': 't', 'qfmt': '{{A}}', 'afmt': '{{B}}'}]); "
-        "print(model._req, 'asyncio' in sys.modules, 'cached_property' in sys.modules)"
+        "print(model._req, 'asyncio' in sys.modules, 'cached_property' in sys.modules, "
+        "'yaml' in sys.modules); "
+        # A note type given as YAML text still reads: PyYAML comes in then.
+        "print(genanki.Model(2, 'y', fields='- name: A', templates=[]).fields, "
+        "'yaml' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.split("]] ")[1].strip() == "False False"
-    assert result.stdout.startswith("[[0, 'all', [0]]]")  # the required fields, as cached
+    first, second = result.stdout.splitlines()
+    assert first.split("]] ")[1].strip() == "False False False"
+    assert first.startswith("[[0, 'all', [0]]]")  # the required fields, as cached
+    assert second == "[{'name': 'A'}] True"
 
 
 @pytest.mark.parametrize("wrt", ["W", "U", "b", "h0"])

@@ -67,6 +67,20 @@ def test_numbers_are_formatted_as_numpy_formats_them(x, digits):
         assert fmt(value, digits) == _numpy_fmt(value, digits)
 
 
+def test_numbers_halfway_between_two_texts_round_as_numpy_rounds_them():
+    from drill.exercises.common import _number_text
+
+    # n / 2**k is exact in binary, so many of these lie exactly halfway at the last shown
+    # figure (1.0625 to 4 figures): both round half to even.
+    for n in range(1, 3000):
+        for power in (4, 6, 9, 12):
+            value = n / 2**power
+            if value.is_integer():
+                continue
+            for digits in (3, 4, 5, 6):
+                assert _number_text(value, digits) == _numpy_fmt(value, digits), (value, digits)
+
+
 @pytest.mark.parametrize("activation", mlp.ACTIVATIONS)
 @pytest.mark.parametrize("loss", mlp.LOSSES)
 @pytest.mark.parametrize("wrt", mlp.PARAMETERS)
@@ -177,3 +191,37 @@ def test_mlp_backward_reads_its_solution_and_steps_as_the_graph_gives_them():
         assert exercise.answer == answer
         assert exercise.solution == worked_solution(loss, wrt, index, answer, notes)
         assert exercise.steps == guided_steps(loss, wrt, index, answer)
+
+
+def test_seeds_set_at_once_give_the_states_numpy_gives():
+    from drill.exercises.seeding import pcg64_states
+
+    seeds = [0, 1, 2, 2**31, 2**32 - 1, *np.random.default_rng(5).integers(0, 2**32, 300)]
+    states = pcg64_states([int(seed) for seed in seeds])
+    for seed, (state, increment) in zip(seeds, states, strict=True):
+        numpy_state = np.random.PCG64(int(seed)).state["state"]
+        assert numpy_state == {"state": state, "inc": increment}, seed
+    with pytest.raises(ValueError, match="32-bit"):
+        pcg64_states([2**32])
+
+
+@pytest.mark.parametrize("extras", [True, False])
+def test_make_all_makes_what_make_makes(extras):
+    from drill.exercises.registry import make_all, names
+
+    def described(exercise):
+        return json.dumps(
+            {**exercise.to_dict(steps=True), "slips": exercise.slips}, sort_keys=True, default=str
+        )
+
+    # Seeds past 32 bits take default_rng's own seeding, between the others.
+    jobs = [
+        (name, seed, {}, difficulty)
+        for name in names()
+        for difficulty in Difficulty
+        for seed in (3, 2**40 + 3, 4_000_000_000)
+    ]
+    made = list(make_all(jobs, extras=extras))
+    assert len(made) == len(jobs)
+    for job, exercise in zip(jobs, made, strict=True):
+        assert described(exercise) == described(make(*job, extras=extras)), job

@@ -96,6 +96,16 @@ def test_every_space_but_the_space_and_the_newline_declines_the_shortcut():
     assert plain_paragraphs("a b\nc") == "<p>a b\nc</p>"
 
 
+def test_ascii_text_is_judged_by_the_same_rule():
+    # ASCII text is checked by its bytes, other text by the regex: one é sends it there.
+    for code in range(128):
+        ascii_text, other_text = f"a{chr(code)}b", f"é{chr(code)}b"
+        assert ascii_text.isascii() and not other_text.isascii()
+        declined = markup.plain_paragraphs(ascii_text) is None
+        assert declined == (markup.plain_paragraphs(other_text) is None), hex(code)
+        assert declined == bool(markup._NOT_PLAIN.search(chr(code))), hex(code)
+
+
 def _terminal(renderable, width: int) -> str:
     out = io.StringIO()
     Console(file=out, width=width, force_terminal=True, color_system="truecolor").print(

@@ -13,7 +13,14 @@ import typer
 from drill.cli.app import app
 from drill.cli.common import DeckArgs, DecksOption, load_decks, warn
 from drill.errors import DrillError
-from drill.exchange.export import DEFAULT_INSTANCES, Format, format_for, render, total_steps
+from drill.exchange.export import (
+    DEFAULT_INSTANCES,
+    Format,
+    fewer_collections,
+    format_for,
+    render,
+    total_steps,
+)
 from drill.exchange.revlog import LogFormat
 
 if TYPE_CHECKING:
@@ -56,7 +63,8 @@ def export(
     extra: DecksOption = None,
 ) -> None:
     """Export decks to Anki (.apkg), Anki-style CSV/TSV, a Markdown study sheet, or JSON."""
-    chosen = _chosen_decks(decks or [], extra)
+    with fewer_collections():  # a deck's cards hold no cycles: see fewer_collections
+        chosen = _chosen_decks(decks or [], extra)
     fmt = fmt or _format_of(output)
     if output == STDOUT and fmt.binary:
         raise DrillError(f"{fmt} is binary; write it to a file with -o FILE.{fmt}")

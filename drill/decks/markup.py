@@ -190,13 +190,18 @@ _NOT_PLAIN = re.compile(
 )
 
 
+# The ASCII characters the rule lets through. Most answers are ASCII: deleting these from
+# its bytes (bytes.translate) leaves nothing, in a third of the regex's time.
+_PLAIN_ASCII = bytes(c for c in range(128) if not _NOT_PLAIN.match(chr(c)))
+
+
 def plain_paragraphs(text: str) -> list[str] | None:
     """The paragraphs of text that can only be paragraphs of words, as written (their lines
     joined by newlines); None for any other text. Every line starts with a letter (no list,
     heading, quote, fence or indented code can start there) and ends without a space (no
     hard break), and none of the characters above appears. Such text needs no Markdown
     parser: outputs show it directly (tests compare them with the parser's output)."""
-    if _NOT_PLAIN.search(text):
+    if text.encode().translate(None, _PLAIN_ASCII) if text.isascii() else _NOT_PLAIN.search(text):
         return None
     paragraphs = text.strip("\n").split("\n\n")
     for paragraph in paragraphs:

@@ -111,6 +111,21 @@ class Tensor:
     # Makes `ndarray + Tensor` call Tensor.__radd__ instead of looping elementwise.
     __array_ufunc__ = None
 
+    # Graphs are made by the ten thousand (an export makes some 5,000 exercises): a node
+    # without a __dict__ is quicker to make and to read.
+    __slots__ = (
+        "_ancestors",
+        "_backward",
+        "backward_note",
+        "forward_note",
+        "grad",
+        "name",
+        "op",
+        "parents",
+        "seq",
+        "value",
+    )
+
     def __init__(self, value: Any, name: str | None = None, *, op: str = "leaf") -> None:
         self.value: np.ndarray = _own_copy(value)
         self._start(op, name)

@@ -15,6 +15,7 @@ import itertools
 import sqlite3
 import sys
 import time
+import types
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -114,29 +115,43 @@ def _base91() -> tuple[str, tuple[str, ...]]:
 
 
 def import_genanki() -> Any:
-    """genanki, imported without asyncio and the ssl module it loads: some 55 ms of an
-    export's start-up.
+    """genanki, imported without asyncio and the ssl module it loads (some 55 ms of an
+    export's start-up), nor PyYAML until a note type is given as YAML text (15 ms).
 
     genanki takes `cached_property` from the package of that name, which imports asyncio
     to serve coroutines; genanki caches two plain values with it (a note type's required
     fields, a note's cards), which the standard library's `functools.cached_property`
     caches the same way. So while genanki is imported, and only then, that name stands
-    for a module holding the standard one (unless the package is loaded already)."""
+    for a module holding the standard one (unless the package is loaded already). Its
+    `yaml` stands for a module that imports PyYAML on first use (drill's note types are
+    lists, so an export never does)."""
     if "genanki" in sys.modules or "cached_property" in sys.modules:
         import genanki
 
         return genanki
-    import types
-
     stand_in = types.ModuleType("cached_property")
     stand_in.cached_property = functools.cached_property  # type: ignore[attr-defined]
-    sys.modules["cached_property"] = stand_in
+    stand_ins = {"cached_property": stand_in}
+    if "yaml" not in sys.modules:
+        stand_ins["yaml"] = _ImportedOnUse("yaml")
+    sys.modules.update(stand_ins)
     try:
         import genanki
     finally:
-        if sys.modules.get("cached_property") is stand_in:
-            del sys.modules["cached_property"]
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
     return genanki
+
+
+class _ImportedOnUse(types.ModuleType):
+    """Stands for the module of its name, which it imports when an attribute is asked
+    (by then the real module's name is free in sys.modules again)."""
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self.__name__), attribute)
 
 
 def render_apkg(entries: Iterable[Entry], *, timestamp: float | None = None) -> tuple[bytes, int]:

@@ -90,19 +90,24 @@ def render(
     timestamp: float | None = None,
 ) -> Rendered:
     """The content of an export of `decks` in `fmt`. `tick` is called once per entry."""
-    with _fewer_collections():
+    with fewer_collections():
         return _render(decks, fmt, instances, seed, difficulty, make, tick, timestamp)
 
 
 @contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
+def fewer_collections() -> Iterator[None]:
     """Inside, the garbage collector's youngest generation waits for EXPORT_GC_THRESHOLD
-    new objects; leaving restores the thresholds as they were."""
+    new objects, and the objects made before are frozen (gc.freeze): the older
+    generations' passes skip the decks' cards, which live through the whole export and
+    hold no cycles (a pass over them took 25 ms of a 20,000-card export). `drill export`
+    loads the decks inside it too. Leaving unfreezes them and restores the thresholds."""
     thresholds = gc.get_threshold()
     gc.set_threshold(max(thresholds[0], EXPORT_GC_THRESHOLD), *thresholds[1:])
+    gc.freeze()
     try:
         yield
     finally:
+        gc.unfreeze()
         gc.set_threshold(*thresholds)
 
 

@@ -55,7 +55,7 @@ def made_in_order(
         finally:
             _jobs = ()
     if not workers or pool is None:
-        yield (make(*job) for job in jobs) if make else (_make(job) for job in jobs)
+        yield (make(*job) for job in jobs) if make else _make_all(jobs)
         return
     with pool:  # leaving it (an error, Ctrl-C, a consumer that stops) ends the workers
         yield _SharedJobs(pool, jobs, workers).exercises()
@@ -189,7 +189,14 @@ _jobs: Sequence[Job] = ()  # the export's jobs, set while its workers are forked
 
 def _make_range(start: int, stop: int) -> list[Exercise]:
     """In a worker: the exercises of jobs start to stop, as forked with it."""
-    return [_make(job) for job in _jobs[start:stop]]
+    return list(_make_all(_jobs[start:stop]))
+
+
+def _make_all(jobs: Sequence[Job]) -> Iterator[Exercise]:
+    """The jobs' exercises without extras, their random generators seeded all at once."""
+    from drill.exercises.registry import make_all
+
+    return make_all(jobs, extras=False)
 
 
 def _make(job: Job) -> Exercise:

@@ -34,6 +34,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    draw_all,
     extras_wanted,
     fmt,
     fmt_array,
@@ -100,11 +101,12 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 def _draw_qkv(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     hand = difficulty is Difficulty.HAND
     bound = 1.0 if hand else 2.0  # by hand, scores stay small enough to exponentiate
-    return {  # by hand, no zeros in Q or K: a zero row would give uniform weights
-        "Q": draw(rng, difficulty, (setup.n, setup.d), -bound, bound, nonzero=hand),
-        "K": draw(rng, difficulty, (setup.m, setup.d), -bound, bound, nonzero=hand),
-        "V": draw(rng, difficulty, (setup.m, setup.dv), -2.0, 2.0),
-    }
+    wanted = (  # by hand, no zeros in Q or K: a zero row would give uniform weights
+        ("Q", (setup.n, setup.d), -bound, bound, hand),
+        ("K", (setup.m, setup.d), -bound, bound, hand),
+        ("V", (setup.m, setup.dv), -2.0, 2.0, False),
+    )
+    return draw_all(rng, difficulty, wanted)
 
 
 def _scores(setup: Setup, leaves: dict[str, Tensor], scale: float) -> Tensor:

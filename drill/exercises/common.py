@@ -414,6 +414,12 @@ def _number_text(x: float, digits: int) -> str:
     text = repr(x)
     if len(text.lstrip("-").replace(".", "").lstrip("0")) <= digits:
         return text
+    # Longer: rounded to `digits` figures. Python's %g rounds the exact value half to
+    # even, as NumPy's Dragon4 does, and drops trailing zeros as trim="-" does, at a third
+    # of the cost; it writes an exponent from 10**digits up, which NumPy does not.
+    text = f"{x:.{digits}g}"
+    if "e" not in text:
+        return text
     return np.format_float_positional(x, precision=digits, unique=True, fractional=False, trim="-")
 
 

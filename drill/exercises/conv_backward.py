@@ -28,7 +28,7 @@ from drill.exercises.common import (
     asked_derivative,
     check_derivative,
     choose,
-    draw,
+    draw_all,
     extras_wanted,
     fmt,
     fmt_array,
@@ -102,11 +102,12 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     shapes = setup.shapes()
-    return {
-        "x": draw(rng, difficulty, shapes["x"], -2.0, 2.0),
-        "W": draw(rng, difficulty, shapes["W"], -1.0, 1.0, nonzero=True),
-        "G": draw(rng, difficulty, shapes["G"], -1.0, 1.0, nonzero=True),
-    }
+    wanted = (
+        ("x", shapes["x"], -2.0, 2.0, False),
+        ("W", shapes["W"], -1.0, 1.0, True),
+        ("G", shapes["G"], -1.0, 1.0, True),
+    )
+    return draw_all(rng, difficulty, wanted)
 
 
 def _loss(inputs: dict[str, Any], setup: Setup, flip: bool = False) -> tuple[Tensor, dict]:

@@ -30,7 +30,7 @@ from drill.exercises.common import (
     asked_gradient,
     check_derivative,
     choose,
-    draw,
+    draw_all,
     extras_wanted,
     fmt_array,
     format_index,
@@ -85,12 +85,13 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     H, D = setup.d_hidden, setup.d_in
-    return {
-        "x": draw(rng, difficulty, (D,), -2.0, 2.0, nonzero=True),
-        "W": draw(rng, difficulty, (H, D), -1.0, 1.0),
-        "V": draw(rng, difficulty, (H, D), -1.0, 1.0),
-        "g": draw(rng, difficulty, (H,), -2.0, 2.0, nonzero=True),
-    }
+    wanted = (
+        ("x", (D,), -2.0, 2.0, True),
+        ("W", (H, D), -1.0, 1.0, False),
+        ("V", (H, D), -1.0, 1.0, False),
+        ("g", (H,), -2.0, 2.0, True),
+    )
+    return draw_all(rng, difficulty, wanted)
 
 
 def _act(name: str):

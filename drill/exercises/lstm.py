@@ -31,7 +31,7 @@ from drill.exercises.common import (
     asked_gradient,
     check_derivative,
     choose,
-    draw,
+    draw_all,
     extras_wanted,
     fmt,
     fmt_array,
@@ -85,17 +85,17 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     H, D = setup.hidden, setup.inputs
-    values = {
-        "x": draw(rng, difficulty, (D,), -2.0, 2.0, nonzero=True),
-        "h_prev": draw(rng, difficulty, (H,), -1.0, 1.0, nonzero=True),
-        "c_prev": draw(rng, difficulty, (H,), -2.0, 2.0, nonzero=True),
-        "W": draw(rng, difficulty, (4 * H, D), -1.0, 1.0),
-        "U": draw(rng, difficulty, (4 * H, H), -1.0, 1.0),
-        "b": draw(rng, difficulty, (4 * H,), -1.0, 1.0),
-    }
+    wanted = (
+        ("x", (D,), -2.0, 2.0, True),
+        ("h_prev", (H,), -1.0, 1.0, True),
+        ("c_prev", (H,), -2.0, 2.0, True),
+        ("W", (4 * H, D), -1.0, 1.0, False),
+        ("U", (4 * H, H), -1.0, 1.0, False),
+        ("b", (4 * H,), -1.0, 1.0, False),
+    )
     if setup.backward:
-        values["g_h"] = draw(rng, difficulty, (H,), -2.0, 2.0, nonzero=True)
-    return values
+        wanted += (("g_h", (H,), -2.0, 2.0, True),)
+    return draw_all(rng, difficulty, wanted)
 
 
 def _build(inputs: dict[str, Any], setup: Setup) -> Tensor:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -185,9 +185,34 @@ def make(
     session uses (an export writes neither), and costs less to make."""
     import numpy as np
 
+    return _made(np.random.default_rng(seed), name, seed, params, difficulty, extras)
+
+
+Job = tuple[str, int, Mapping[str, Any] | None, Difficulty | str]
+
+
+def make_all(jobs: Iterable[Job], *, extras: bool = True) -> Iterator[Exercise]:
+    """make(*job, extras=extras) for each job, in order, with the random generators of
+    all the jobs seeded at once (`seeding`: the same states, a tenth of the cost)."""
+    from drill.exercises.seeding import seeded_generators
+
+    jobs = list(jobs)
+    generators = seeded_generators([seed for _, seed, _, _ in jobs])
+    for (name, seed, params, difficulty), rng in zip(jobs, generators, strict=True):
+        yield _made(rng, name, seed, params, difficulty, extras)
+
+
+def _made(
+    rng: Any,
+    name: str,
+    seed: int,
+    params: Mapping[str, Any] | None,
+    difficulty: Difficulty | str,
+    extras: bool,
+) -> Exercise:
+    """The exercise `name` drawn from `rng`, which `seed` seeded."""
     params = dict(params or {})
     check_params(name, params)
-    rng = np.random.default_rng(seed)
     generate = _generate_fn(name)
     if type(difficulty) is not Difficulty:
         difficulty = Difficulty(difficulty)

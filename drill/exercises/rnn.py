@@ -29,7 +29,7 @@ from drill.exercises.common import (
     asked_gradient,
     check_derivative,
     choose,
-    draw,
+    draw_all,
     extras_wanted,
     fmt,
     format_index,
@@ -78,15 +78,16 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     shapes = setup.shapes()
-    return {
-        "W": draw(rng, difficulty, shapes["W"], -1.0, 1.0, nonzero=True),
-        "U": draw(rng, difficulty, shapes["U"], -1.0, 1.0, nonzero=True),
-        "b": draw(rng, difficulty, shapes["b"], -0.5, 0.5),
-        "h0": draw(rng, difficulty, shapes["h0"], -1.0, 1.0, nonzero=True),
-        "x1": draw(rng, difficulty, shapes["x1"], -2.0, 2.0, nonzero=True),
-        "x2": draw(rng, difficulty, shapes["x2"], -2.0, 2.0, nonzero=True),
-        "y": draw(rng, difficulty, shapes["h0"], -1.0, 1.0),
-    }
+    wanted = (
+        ("W", shapes["W"], -1.0, 1.0, True),
+        ("U", shapes["U"], -1.0, 1.0, True),
+        ("b", shapes["b"], -0.5, 0.5, False),
+        ("h0", shapes["h0"], -1.0, 1.0, True),
+        ("x1", shapes["x1"], -2.0, 2.0, True),
+        ("x2", shapes["x2"], -2.0, 2.0, True),
+        ("y", shapes["h0"], -1.0, 1.0, False),
+    )
+    return draw_all(rng, difficulty, wanted)
 
 
 def _build(inputs: dict[str, Any], setup: Setup, untied: bool = False) -> Tensor:
