@@ -252,14 +252,14 @@ class StudyIndex:
             return False
         waits = db.execute("PRAGMA busy_timeout").fetchone()[0]
         db.execute(f"PRAGMA busy_timeout = {_SYNC_WAIT_MS}")  # not the store's long wait
-        db.execute("SAVEPOINT unseen")
+        db.execute("SAVEPOINT kept_lists")
         try:
-            _bring_unseen_up_to_date(db, [entry.path for entry in self.chosen], is_new)
+            _bring_lists_up_to_date(db, [entry.path for entry in self.chosen], is_new)
         except sqlite3.Error:  # busy, read-only, full: count the long way this time
-            db.execute("ROLLBACK TO unseen")
+            db.execute("ROLLBACK TO kept_lists")
             return False
         finally:
-            db.execute("RELEASE unseen")
+            db.execute("RELEASE kept_lists")
             db.execute(f"PRAGMA busy_timeout = {int(waits)}")
         db.execute(
             "CREATE TEMP VIEW fresh AS SELECT u.key, c.deck_id, c.stage,"
@@ -353,7 +353,7 @@ def _unreadable(path: Path, error: sqlite3.Error) -> DeckError:
     )
 
 
-def _bring_unseen_up_to_date(db: sqlite3.Connection, paths: list[str], is_new: str) -> None:
+def _bring_lists_up_to_date(db: sqlite3.Connection, paths: list[str], is_new: str) -> None:
     """Bring `ix.unseen` (the new cards of each deck file) and `ix.strays` (its deck's card
     states that belong to none of its cards) up to the store's newest logged change for
     these paths: for a path last brought to an entry the log still holds, with the same
