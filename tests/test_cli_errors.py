@@ -267,9 +267,9 @@ def test_a_corrupt_database_is_one_error_naming_it_and_left_untouched(
     opened = []
     real_init = Store.__init__
 
-    def spying_init(self, path):
+    def spying_init(self, path, **options):
         opened.append(path)
-        real_init(self, path)
+        real_init(self, path, **options)
 
     monkeypatch.setattr(Store, "__init__", spying_init)
     assert run([*words, *MINIMAL[words]], files).exit_code == 0

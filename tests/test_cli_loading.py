@@ -12,6 +12,7 @@ from typer.main import get_command
 
 from drill import cli
 from drill.cli import COMMANDS, MODULES, app
+from drill.review.store import Store
 
 HEAVY = ("numpy", "fsrs", "genanki", "markdown_it", "pydantic", "drill.engine")
 EXPORTERS = ("drill.exchange.apkg", "drill.exchange.markdown", "drill.exchange.delimited")
@@ -22,17 +23,20 @@ def loaded_after(args: list[str], home, cwd=None) -> dict:
     and those Typer built.
     `cwd`: the folder it starts in, whose drill package comes first."""
     script = (
-        "import json, sys\n"
+        "import atexit, json, sys\n"
         "import typer.main\n"  # (drill.cli imports it anyway)
         "built = []\n"  # the commands Typer builds to run this one
         "real = typer.main.get_group\n"
         "def spy(app):\n    group = real(app)\n    built.extend(group.commands)\n    return group\n"
         "typer.main.get_group = spy\n"
         "from drill.cli import main, _app_module\n"
+        "def report():\n"  # at exit: a daily command ends the process from main()
+        "    names = [c.name or c.callback.__name__ for c in _app_module.app.registered_commands]\n"
+        "    found = {'modules': sorted(sys.modules), 'commands': names, 'built': built}\n"
+        "    print(json.dumps(found))\n"
+        "atexit.register(report)\n"
         f"sys.argv = ['drill', *{args!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "names = [c.name or c.callback.__name__ for c in _app_module.app.registered_commands]\n"
-        "print(json.dumps({'modules': sorted(sys.modules), 'commands': names, 'built': built}))\n"
+        "main()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -40,7 +44,6 @@ def loaded_after(args: list[str], home, cwd=None) -> dict:
         text=True,
         env={"DRILL_HOME": str(home), "PATH": ""},
         cwd=cwd,
-        check=True,
     )
     return json.loads(result.stdout.splitlines()[-1])
 
@@ -62,7 +65,7 @@ def test_each_module_registers_the_commands_the_table_gives_it(module, drill_hom
 
 
 def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
-    loaded_after(["due"], drill_home)  # makes the database
+    Store(drill_home / "drill.db").close()  # a home in use (`drill due` makes no database)
     loaded_after(["due"], drill_home)  # fills the deck cache, which needs a database
     modules = set(loaded_after(["due"], drill_home)["modules"])
     assert not {m for m in modules if m.startswith(HEAVY)}
@@ -78,8 +81,9 @@ def test_drill_due_loads_no_heavy_library_and_no_exporter(drill_home):
 
 def test_a_brand_new_home_counts_the_shipped_decks_without_reading_them(drill_home, tmp_path):
     """drill as the wheel lays it out, built-in decks and their table beside it: a new
-    home's first `drill due`, and its second (which fills the deck cache), take headers
-    and study keys from the table, without PyYAML, the parser or the scheduled cards."""
+    home's `drill due` (which makes no file there), and the first in a home with a database
+    (which fills the deck cache), take headers and study keys from the table, without
+    PyYAML, the parser or the scheduled cards."""
     import os
     import shutil
 
@@ -93,13 +97,16 @@ def test_a_brand_new_home_counts_the_shipped_decks_without_reading_them(drill_ho
     )
     decks = shutil.copytree(builtin_decks_dir(), package / "_builtin_decks")
     (decks / shipped.FILE_NAME).write_text(prebuilt.build(decks), encoding="utf-8")
-    for run in ("first", "second"):
+    for run in ("new home", "new home again", "database made"):
+        if run == "database made":
+            assert not list(drill_home.iterdir())  # the new home was left as it was
+            Store(drill_home / "drill.db").close()
         modules = set(loaded_after(["due"], drill_home, cwd=package.parent)["modules"])
         assert modules & {"drill.decks.shipped", "drill.decks.index"}, run
         unread = {"yaml", "drill.decks.reader", "drill.decks.check", "drill.decks.scheduled"}
         unread.add("tomllib")  # the curriculum too comes parsed from the table
         assert not modules & unread, run
-    assert (drill_home / "deck-cache.db").exists()  # filled by the second run
+    assert (drill_home / "deck-cache.db").exists()  # filled by the last run
 
 
 def test_drill_help_lists_everything_and_loads_no_heavy_library(drill_home):

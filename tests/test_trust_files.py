@@ -486,3 +486,24 @@ def test_a_missing_folder_named_twice_is_warned_about_once(tmp_path, monkeypatch
     assert result.exit_code == 0
     # It was collected once per naming, and shown as "(skipped; 1 more error, see drill lint)"
     assert result.stderr == f"Warning: {missing}: no such file or folder (skipped)\n"
+
+
+def test_commands_that_only_read_leave_a_new_home_as_it_was(drill_home):
+    """`drill due`, `stats` and `show` in a home with no database answer as an empty one
+    would, without making one (nor the deck cache, which only a home in use gets)."""
+    commands = [["due"], ["stats", "--json"], ["show", "intro/what-is-deep-learning"]]
+
+    def answers() -> list[str]:
+        results = [CliRunner().invoke(app, words) for words in commands]
+        assert [result.exit_code for result in results] == [0, 0, 0], results[0].output
+        outputs = [result.output for result in results]
+        figures = json.loads(outputs[1])
+        assert figures.pop("now") and figures["cards"]["new"] > 1000
+        return [outputs[0], figures, outputs[2]]
+
+    before = answers()
+    assert list(drill_home.iterdir()) == []
+    from drill.review.store import Store
+
+    Store.open().close()  # now an empty database on disk: the same answers
+    assert answers() == before

@@ -104,15 +104,17 @@ def load_decks(extra: list[Path] | None, config=None):
     return collection
 
 
-def open_store(collection):
+def open_store(collection, *, create: bool = True):
     """The user's database, with history carried over to cards renamed with `was:`.
 
     This is where decks meet the store: a rename is linked the first time a command that
-    reads both sees it (see Store.follow_renames).
+    reads both sees it (see Store.follow_renames). Commands that only read pass
+    `create=False`: in a home without a database they read an empty one in memory and
+    leave the home as it was.
     """
     from drill.review.store import Store
 
-    store = Store.open()
+    store = Store.open(create=create)
     try:
         store.follow_renames(collection.renames())
     except BaseException:

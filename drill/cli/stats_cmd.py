@@ -44,7 +44,7 @@ def stats(
     spinner = Console(stderr=True).status("Counting…") if sys.stderr.isatty() else nullcontext()
     with spinner:
         picked = prep.choose(extra, config, decks or (), (), whole=False)
-        with open_store(picked.decks) as store:
+        with open_store(picked.decks, create=False) as store:
             renamed = picked.decks.renames()
             source, ids = picked.source, picked.deck_ids
             figures = collect(store, source, now, config.rollover_hour, ids, renamed)

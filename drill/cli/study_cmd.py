@@ -153,7 +153,7 @@ def due(decks: DeckArgs = None, tag: TagOption = None, extra: DecksOption = None
     picked = prep.choose(extra, config, decks or (), tag or (), whole=False)
     now = datetime.now(UTC)  # not session.utc_now: the session module is not needed here
     chosen = prep.date_cards(picked.collection, config)  # None unless a date is set
-    with open_store(picked.decks) as store:
+    with open_store(picked.decks, create=False) as store:
         used = prep.paced(config, chosen, store, now)
         with DueQuery(store, picked.source, now, used) as query:
             rows, total, tomorrow = query.counts()
@@ -200,7 +200,7 @@ def show(
     if seed is not None:
         show_exercise(cards[0], seed)
         return
-    with open_store(collection) as store:
+    with open_store(collection, create=False) as store:
         for card in cards:
             show_card(card, store.card(card.key), store.reviews(card.key))
 

@@ -29,7 +29,6 @@ import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 from zlib import crc32
@@ -88,8 +87,7 @@ class Stamp(NamedTuple):
     hashed_ns: int = 0  # when the file was read to compute `digest` (time.time_ns)
 
 
-@dataclass(frozen=True)
-class CachedDeck:
+class CachedDeck(NamedTuple):
     deck: Deck
     id_position: Position | None
 

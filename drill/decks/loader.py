@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from drill.decks.cache import DeckCache, Header, Position, Stamp, stamp_file
 from drill.decks.limits import MAX_DECK_BYTES
@@ -53,8 +53,7 @@ def load_deck(path: Path, max_bytes: int = MAX_DECK_BYTES) -> Deck:
     return deck
 
 
-@dataclass
-class _Checked:
+class _Checked(NamedTuple):
     deck: Deck | None
     errors: list[DeckError]
     id_node: Node | Position | None = None  # where the deck id is, to place duplicate-id errors

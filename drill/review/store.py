@@ -8,10 +8,10 @@ deleted: undoing a review appends a row to `undone` and restores the card's prev
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -241,9 +241,18 @@ def _review_from_row(row: tuple) -> Review:
 class Store:
     """An open drill database. Use as a context manager, or call close()."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = Path(path)
         _refuse_foreign_file(self.path)
+        self.in_memory = not create and not self.path.exists()
+        if self.in_memory:
+            _refuse_non_folder(self.path.parent)
+            # A command that only reads, in a home that has no database yet: the empty
+            # schema in memory gives its answer (nothing studied), and no file is made.
+            self.db = sqlite3.connect(":memory:", isolation_level=None)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrate(self.db, self.path)
+            return
         _make_folder(self.path.parent)
         try:
             fresh = self.path.stat().st_size == 0
@@ -271,10 +280,15 @@ class Store:
             raise
 
     @classmethod
-    def open(cls, path: Path | None = None) -> Store:
+    def open(cls, path: Path | None = None, *, create: bool = True) -> Store:
+        """The database at `path` (the home's by default), backed up once a day. Without
+        `create`, a database that does not exist yet is not made: an empty one in memory
+        stands in for it (for commands that only read)."""
         from drill.home.paths import get_paths
 
-        store = cls(path or get_paths().database)
+        store = cls(path or get_paths().database, create=create)
+        if store.in_memory:
+            return store
         try:
             backup.daily_backup(store.path, store.db)
         except BaseException:
@@ -740,11 +754,25 @@ def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise StoreError(
-            f"{folder} is not a folder: drill keeps its database there (check DRILL_HOME)"
-        ) from None
+        raise _not_a_folder(folder) from None
     except OSError as error:
         raise StoreError(f"cannot create {folder}: {error.strerror or error}") from None
+
+
+def _refuse_non_folder(folder: Path) -> None:
+    """The error _make_folder would give, without making anything: a file where the data
+    folder, or a folder above it, should be."""
+    for place in (folder, *folder.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise _not_a_folder(folder)
+            return
+
+
+def _not_a_folder(folder: Path) -> StoreError:
+    return StoreError(
+        f"{folder} is not a folder: drill keeps its database there (check DRILL_HOME)"
+    )
 
 
 # -- migrations ----------------------------------------------------------------------------
@@ -850,14 +878,17 @@ def _rehearse(db: sqlite3.Connection, path: Path) -> None:
         raise corrupt(path, f"it lacks {missing}")
 
 
-SCHEMA_DIGEST = "5164acc847b23eab"
+SCHEMA_DIGEST = "4470e8eaf6fa555a"
 """schema_digest of the schema the migrations build (tests/test_migrations.py keeps it so):
 a database whose schema has it holds everything, and the schema need not be built again
 in memory to be compared item by item (~3 ms of every command's start)."""
 
 
 def schema_digest(items: frozenset[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(items)).encode()).hexdigest()[:16]
+    """CRC-32 and Adler-32 of the sorted items: a check against accidental difference,
+    from zlib, which every start loads anyway (hashlib's OpenSSL takes ~5 ms to load)."""
+    data = "\n".join(sorted(items)).encode()
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def missing_schema(db: sqlite3.Connection) -> str | None:
