@@ -141,8 +141,8 @@ def moments(now: datetime, config: Config) -> Moments:
 # one, so counting them reads the new cards, not every card), or else every selected key
 # joined with its state (_FRESH). The others come from the state table's (state, due)
 # index: what is due, not what exists.
-# {deck} and {group}: per deck ("k.deck_id", "GROUP BY k.deck_id"), or in all ("''", ""):
-# a session's summary needs only the total, and grouping 100,000 rows has a cost.
+# _NEW's {deck} and {group}: per deck ("k.deck_id", "GROUP BY k.deck_id"), or in all ("''",
+# ""): a session's summary needs only the total, and grouping 100,000 rows has a cost.
 _IS_NEW = "s.key IS NULL OR (NOT s.suspended AND (s.state = 0 OR s.due IS NULL))"
 
 _FRESH = f"""
@@ -167,12 +167,12 @@ _SCHEDULED_COUNTS = """
 _DUE_BY_TOMORROW = "NOT s.suspended AND ((s.state = 2 AND s.due < :until) OR s.state IN (1, 3))"
 
 _SCHEDULED = f"""
-SELECT {{deck}}, {_SCHEDULED_COUNTS}
+SELECT k.deck_id, {_SCHEDULED_COUNTS}
 FROM card_state s
 JOIN temp.selected k ON k.key = s.key
 LEFT JOIN temp.buried b ON b.key = s.key
 WHERE {_DUE_BY_TOMORROW}
-{{group}}
+GROUP BY k.deck_id
 """
 
 # With the source's own lists (KeySource.new_keys), a state's deck is the start of its key
@@ -212,12 +212,48 @@ ORDER BY s.due, k.stage, k.frac, k.deckpos
 LIMIT :limit
 """
 
-# (A card counted as new for want of a due date, but in another state, is not shown.)
+# The first new cards in teaching order. Sorting is what costs: the kept list holds every
+# new card of the chosen decks (11,000 at 100,000 cards) and a day takes 20. So only the
+# first :take of the list are sorted (SQLite's sorter then keeps no more than those), and
+# only they are checked against their state and the buried cards; _new_keys takes more
+# when the check leaves fewer than it wants. (A card counted as new for want of a due
+# date, but in another state, is not shown.)
 _NEW_CARDS = """
-SELECT k.key FROM temp.fresh k LEFT JOIN card_state s ON s.key = k.key
-WHERE (s.key IS NULL OR s.state = 0) AND k.key NOT IN (SELECT key FROM temp.buried)
-ORDER BY k.stage, k.frac, k.deckpos
+SELECT f.key FROM (
+  SELECT k.key, k.stage, k.frac, k.deckpos FROM temp.fresh k
+  ORDER BY k.stage, k.frac, k.deckpos LIMIT :take
+) f LEFT JOIN card_state s ON s.key = f.key
+WHERE (s.key IS NULL OR s.state = 0) AND f.key NOT IN (SELECT key FROM temp.buried)
+ORDER BY f.stage, f.frac, f.deckpos
 LIMIT :limit
+"""
+
+# A session's summary needs less than `drill due`: one total, nothing of tomorrow, and of
+# the reviews due today only as many as the day's limit lets in, and whether there are
+# more: counted up to :cap, they cost the limit, not the backlog. {join} and {member} keep
+# the chosen cards' states: joined with the selection, or by the source's own lists, the
+# deck taken from the key (as in _SCHEDULED_KEPT).
+_MEMBER_JOINED = {"join": "JOIN temp.selected k ON k.key = s.key", "member": "1"}
+_MEMBER_KEPT = {
+    "join": "",
+    "member": f"{_DECK_OF_KEY} IN (SELECT deck_id FROM temp.chosen_decks)"
+    " AND s.key NOT IN (SELECT key FROM temp.stray_keys)",
+}
+_SUMMARY_LEARNING = """
+SELECT
+  count(*) FILTER (WHERE b.key IS NULL AND s.due <= :horizon),
+  count(*) FILTER (WHERE s.due > :horizon AND s.due < :end),
+  min(s.due) FILTER (WHERE s.due > :horizon)
+FROM card_state s {join} LEFT JOIN temp.buried b ON b.key = s.key
+WHERE s.state IN (1, 3) AND NOT s.suspended AND {member}
+"""
+_SUMMARY_REVIEWS = """
+SELECT count(*) FROM (
+  SELECT 1 FROM card_state s {join}
+  WHERE s.state = 2 AND s.due < :end AND NOT s.suspended AND {member}
+    AND s.key NOT IN (SELECT key FROM temp.buried)
+  LIMIT :cap
+)
 """
 
 _LEARNING_CARDS = """
@@ -283,29 +319,18 @@ class DueQuery:
 
     # -- counts ------------------------------------------------------------------------
 
-    def raw_by_deck(self, group: bool = True) -> dict[str, Raw]:
-        """Each deck's counts before the limits (without `group`, one row for them all,
-        under ""). A deck's `next_due` is its learning cards' only; the total adds the
-        first review due after today (raw_total)."""
+    def raw_by_deck(self) -> dict[str, Raw]:
+        """Each deck's counts before the limits. A deck's `next_due` is its learning
+        cards' only; the total adds the first review due after today (raw_total)."""
         db, at = self.store.db, self.at._asdict()
-        parts = (
-            {"deck": "k.deck_id", "group": "GROUP BY k.deck_id"}
-            if group
-            else {"deck": "''", "group": ""}
-        )
+        parts = {"deck": "k.deck_id", "group": "GROUP BY k.deck_id"}
         new = {
             deck_id: (today, every) for deck_id, today, every in db.execute(_NEW.format(**parts))
         }
-        if self.kept:
-            rows = db.execute(_SCHEDULED_KEPT, at).fetchall()
-            scheduled = {row[0]: row[1:] for row in rows} if group else {"": _summed(rows)}
-        else:
-            rows = db.execute(_SCHEDULED.format(**parts), at).fetchall()
-            scheduled = {row[0]: row[1:] for row in rows}
+        rows = db.execute(_SCHEDULED_KEPT if self.kept else _SCHEDULED, at).fetchall()
+        scheduled = {row[0]: row[1:] for row in rows}
         raw = {}
-        for deck_id in (
-            self.source.deck_ids() if group else [""]
-        ):  # every deck, even one with nothing due
+        for deck_id in self.source.deck_ids():  # every deck, even one with nothing due
             today, every = new.get(deck_id, (0, 0))
             learning, review, later, next_due, tomorrow = scheduled.get(deck_id, (0, 0, 0, None, 0))
             raw[deck_id] = Raw(today, learning, review, later, next_due, tomorrow, every)
@@ -325,8 +350,18 @@ class DueQuery:
         return rows, total, self.tomorrow(total_raw, total)
 
     def total(self) -> DueCounts:
-        """The total of counts() alone (a session's summary)."""
-        return self.limited(self.raw_total(self.raw_by_deck(group=False)))
+        """The total of counts() alone (a session's summary), read for what it shows:
+        of the reviews due today, no more than the day's limit lets in, and one more to
+        know that some wait (_SUMMARY_REVIEWS)."""
+        db, at = self.store.db, self.at._asdict()
+        reviews_left = max(0, self.config.reviews_per_day - self.done_today[1])
+        member = _MEMBER_KEPT if self.kept else _MEMBER_JOINED
+        _, today, _ = db.execute(_NEW.format(deck="''", group="")).fetchone()
+        learning, later, next_due = db.execute(_SUMMARY_LEARNING.format(**member), at).fetchone()
+        counted = dict(at, cap=reviews_left + 1)
+        (review,) = db.execute(_SUMMARY_REVIEWS.format(**member), counted).fetchone()
+        raw = Raw(today, learning, review, later, next_due)
+        return self.limited(self.raw_total({"": raw}))
 
     def limited(self, raw: Raw) -> DueCounts:
         """Counts within what is left of the day's limits; cards a limit holds back come
@@ -365,18 +400,30 @@ class DueQuery:
         allowance = max(0, config.new_per_day - done[0]) if new_limit is None else new_limit
         params = {"end": self.at.end, "limit": reviews_left}
         reviews = [row[0] for row in db.execute(_DUE_REVIEWS, params)]
-        new = [row[0] for row in db.execute(_NEW_CARDS, {"limit": max(0, allowance)})]
-        return reviews, new
+        return reviews, self._new_keys(allowance)
+
+    def _new_keys(self, limit: int) -> list[str]:
+        """The first `limit` new cards in teaching order (_NEW_CARDS): from the first
+        `take` of the list, more when cards the list holds are not shown (buried, or
+        new for want of a due date only)."""
+        if limit <= 0:
+            return []
+        db = self.store.db
+        buried = db.execute("SELECT count(*) FROM temp.buried").fetchone()[0]
+        # A few more than wanted, for cards of the list not shown for want of a due date.
+        take, listed = limit + buried + 16, None
+        while True:
+            keys = [row[0] for row in db.execute(_NEW_CARDS, {"take": take, "limit": limit})]
+            if len(keys) == limit:
+                return keys
+            if listed is None:
+                listed = db.execute("SELECT count(*) FROM temp.fresh").fetchone()[0]
+            if take >= listed:
+                return keys  # every card of the list was looked at
+            take *= 4
 
     def learning_keys(self) -> list[str]:
         return [row[0] for row in self.store.db.execute(_LEARNING_CARDS)]
-
-
-def _summed(rows: list[tuple]) -> tuple:
-    """The decks' rows of _SCHEDULED as one: counts added, the earliest next due time."""
-    dues = [row[4] for row in rows if row[4] is not None]
-    counts = [sum(row[column] for row in rows) for column in (1, 2, 3, 5)]
-    return (*counts[:3], min(dues, default=None), counts[3])
 
 
 def _generator(card: Card) -> str | None:
