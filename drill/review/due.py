@@ -29,7 +29,14 @@ from drill.home.config import Config
 from drill.model import Card, CardType
 from drill.review.queue import DueCounts, Tomorrow, day_end, day_start, learning_horizon
 from drill.review.siblings import bury_siblings
-from drill.review.store import _CARD_COLUMNS, CardRecord, Store, _card_from_row, to_ms
+from drill.review.store import (
+    _CARD_COLUMNS,
+    DECK_OF_KEY,
+    CardRecord,
+    Store,
+    _card_from_row,
+    to_ms,
+)
 
 
 class KeySource(Protocol):
@@ -177,15 +184,29 @@ GROUP BY k.deck_id
 
 # With the source's own lists (KeySource.new_keys), a state's deck is the start of its key
 # (`deck/card`), and the states of the chosen decks that belong to no card are known: no
-# due card's key is looked up in the selection, a third of the time at 100,000 cards.
-_DECK_OF_KEY = "substr(s.key, 1, instr(s.key, '/') - 1)"
-# Always per deck: the decks not chosen are left out group by group, not row by row.
-_SCHEDULED_KEPT = f"""
+# due card's key is looked up in the selection. The learning cards (few) are grouped by
+# deck, the decks not chosen left out group by group; the reviews due by tomorrow (some
+# 20,000 at 100,000 cards) are counted deck by deck, each deck's a range of the index by
+# state, deck and due date (m009_due_by_deck), not sorted into decks. `+d.deck_id` has no
+# type affinity, so SQLite compares it with the indexed expression as it stands.
+_DECK_OF_KEY = DECK_OF_KEY.replace("key", "s.key")
+_LEARNING_KEPT = f"""
 SELECT {_DECK_OF_KEY} AS deck, {_SCHEDULED_COUNTS}
 FROM card_state s
 LEFT JOIN temp.buried b ON b.key = s.key
-WHERE {_DUE_BY_TOMORROW} AND s.key NOT IN (SELECT key FROM temp.stray_keys)
+WHERE s.state IN (1, 3) AND NOT s.suspended AND s.key NOT IN (SELECT key FROM temp.stray_keys)
 GROUP BY deck HAVING deck IN (SELECT deck_id FROM temp.chosen_decks)
+"""
+_REVIEWS_KEPT = f"""
+SELECT d.deck_id,
+  (SELECT count(*) FROM card_state s
+   WHERE s.state = 2 AND {_DECK_OF_KEY} = +d.deck_id AND s.due < :end AND NOT s.suspended
+     AND s.key NOT IN (SELECT key FROM temp.buried)
+     AND s.key NOT IN (SELECT key FROM temp.stray_keys)),
+  (SELECT count(*) FROM card_state s
+   WHERE s.state = 2 AND {_DECK_OF_KEY} = +d.deck_id AND s.due < :until AND NOT s.suspended
+     AND s.key NOT IN (SELECT key FROM temp.stray_keys))
+FROM (SELECT DISTINCT deck_id FROM temp.chosen_decks) d
 """
 
 # The review card due first after today: the next card due, when nothing else is sooner.
@@ -232,7 +253,7 @@ LIMIT :limit
 # the reviews due today only as many as the day's limit lets in, and whether there are
 # more: counted up to :cap, they cost the limit, not the backlog. {join} and {member} keep
 # the chosen cards' states: joined with the selection, or by the source's own lists, the
-# deck taken from the key (as in _SCHEDULED_KEPT).
+# deck taken from the key (as in _LEARNING_KEPT).
 _MEMBER_JOINED = {"join": "JOIN temp.selected k ON k.key = s.key", "member": "1"}
 _MEMBER_KEPT = {
     "join": "",
@@ -327,8 +348,13 @@ class DueQuery:
         new = {
             deck_id: (today, every) for deck_id, today, every in db.execute(_NEW.format(**parts))
         }
-        rows = db.execute(_SCHEDULED_KEPT if self.kept else _SCHEDULED, at).fetchall()
-        scheduled = {row[0]: row[1:] for row in rows}
+        if self.kept:
+            scheduled = {row[0]: row[1:] for row in db.execute(_LEARNING_KEPT, at)}
+            for deck_id, today, by_tomorrow in db.execute(_REVIEWS_KEPT, at):
+                learning, _, later, next_due, tomorrow = scheduled.get(deck_id, (0, 0, 0, None, 0))
+                scheduled[deck_id] = (learning, today, later, next_due, tomorrow + by_tomorrow)
+        else:
+            scheduled = {row[0]: row[1:] for row in db.execute(_SCHEDULED, at)}
         raw = {}
         for deck_id in self.source.deck_ids():  # every deck, even one with nothing due
             today, every = new.get(deck_id, (0, 0))

@@ -878,7 +878,7 @@ def _rehearse(db: sqlite3.Connection, path: Path) -> None:
         raise corrupt(path, f"it lacks {missing}")
 
 
-SCHEMA_DIGEST = "4470e8eaf6fa555a"
+SCHEMA_DIGEST = "dbe9c08df7d45f49"
 """schema_digest of the schema the migrations build (tests/test_migrations.py keeps it so):
 a database whose schema has it holds everything, and the schema need not be built again
 in memory to be compared item by item (~3 ms of every command's start)."""
@@ -1128,3 +1128,19 @@ CHANGES_KEPT = 20_000
 
 
 migration(m008_stats_ranges)  # (its own module: drill/review/m008_stats_ranges.py)
+
+
+DECK_OF_KEY = "substr(key, 1, instr(key, '/') - 1)"
+"""A card's deck, from its key (`deck/card`): indexed by m009_due_by_deck, and a query
+must write it so (any table alias aside) for SQLite to use that index."""
+
+
+@migration
+def m009_due_by_deck(db: sqlite3.Connection) -> None:
+    """Card states by state, deck and due date: `drill due` counts each chosen deck's
+    reviews due by tomorrow as a range of this index (drill.review.due), where sorting
+    every card due into its deck cost ~15 ms at 100,000 cards (20,000 due)."""
+    db.execute(
+        f"CREATE INDEX card_state_deck_due ON card_state (state, {DECK_OF_KEY}, due,"
+        " suspended, key)"
+    )
