@@ -139,3 +139,21 @@ def oracle_build_queue(
     reviews_left = max(0, config.reviews_per_day - done_today[1])
     new_left = max(0, config.new_per_day - done_today[0])
     return interleave([card for *_, card in reviews[:reviews_left]], new_cards[:new_left])
+
+
+def vm_steps(store: Store, work) -> int:
+    """SQLite virtual-machine steps `work` takes on the store's connection: a cost that
+    does not depend on the machine, for tests of how work grows."""
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    store.db.set_progress_handler(step, 1)
+    try:
+        work()
+    finally:
+        store.db.set_progress_handler(None, 1)
+    return steps

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from queue_support import oracle_build_queue, oracle_count_due
+from queue_support import oracle_build_queue, oracle_count_due, vm_steps
 
 from drill.decks.index import StudyIndex, load_index
 from drill.decks.loader import load_collection
@@ -54,23 +54,6 @@ def _overdue(key: str, days: int = 1) -> CardRecord:
     return CardRecord(key, CardState.REVIEW, None, 5.0, 5.0, due, due - timedelta(days=5), 3)
 
 
-def _steps(store: Store, work) -> int:
-    """SQLite virtual-machine steps `work` takes on the store's connection."""
-    steps = 0
-
-    def step() -> int:
-        nonlocal steps
-        steps += 1
-        return 0  # go on
-
-    store.db.set_progress_handler(step, 1)
-    try:
-        work()
-    finally:
-        store.db.set_progress_handler(None, 1)
-    return steps
-
-
 def _summary_steps(tmp_path, monkeypatch, backlog: int) -> int:
     index = _home(tmp_path, monkeypatch, f"backlog{backlog}", backlog)
     config = Config(reviews_per_day=10)
@@ -81,7 +64,7 @@ def _summary_steps(tmp_path, monkeypatch, backlog: int) -> int:
             total = query.total()
             assert total == query.counts()[1]  # what `drill due` shows in all
             assert (total.review, total.next_due) == (10, day_end(NOW, config.rollover_hour))
-            return _steps(store, query.total)
+            return vm_steps(store, query.total)
 
 
 def test_a_summary_counts_the_reviews_a_day_lets_in_not_the_backlog(tmp_path, monkeypatch):
@@ -96,7 +79,7 @@ def _new_queue_steps(tmp_path, monkeypatch, new: int) -> int:
     with Store.open() as store, DueQuery(store, index, NOW, Config(new_per_day=5)) as query:
         assert query.kept
         assert len(query.queue_keys()[1]) == 5
-        return _steps(store, query.queue_keys)
+        return vm_steps(store, query.queue_keys)
 
 
 def test_the_first_new_cards_are_taken_from_the_front_of_the_list(tmp_path, monkeypatch):

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from queue_support import vm_steps
 
 from drill.home.config import Config
 from drill.model import Card, CardState, CardType, Rating
@@ -178,17 +179,7 @@ def vm_steps_of_stats(tmp_path, reviews: int) -> int:
             review = Review(key, at, rating, state, CardState.REVIEW, due, 900)
             history.append((review, CardRecord(key, CardState.REVIEW, None, 2.0, 5.0, due, at)))
         store.record_many(history)
-        steps = 0
-
-        def step() -> int:
-            nonlocal steps
-            steps += 1
-            return 0  # go on
-
-        store.db.set_progress_handler(step, 1)
-        stats.collect(store, cards, NOW, 4)
-        store.db.set_progress_handler(None, 1)
-        return steps
+        return vm_steps(store, lambda: stats.collect(store, cards, NOW, 4))
 
 
 def test_stats_count_a_year_of_reviews_without_reading_each(tmp_path):
