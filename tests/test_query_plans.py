@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,23 +65,31 @@ def statements(store: Store, run: Callable[[], object]) -> list[str]:
     return seen
 
 
-def full_scans(store: Store, sql: list[str]) -> list[tuple[str, str]]:
-    """(statement, plan line) for each scan of a growing table, in replayed statements."""
+def plan_lines(store: Store, sql: list[str]) -> Iterator[tuple[str, str]]:
+    """(statement, plan line) for every line of every query's plan, the statements
+    replayed on another connection (with the scratch tables and views they join with)."""
     check = sqlite3.connect(store.path)
-    partial = _partial_indexes(check)
-    found = []
     try:
         for statement in sql:
             if re.match(r"\s*(CREATE TEMP|DROP)\b", statement, re.IGNORECASE):
-                check.execute(statement)  # the scratch tables and views queries join with
+                check.execute(statement)
             elif re.match(r"\s*(SELECT|WITH|UPDATE|DELETE)\b", statement, re.IGNORECASE):
-                aliases = _aliases(statement)
                 for *_, detail in check.execute(f"EXPLAIN QUERY PLAN {statement}"):
-                    scan = re.match(r"SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?", detail)
-                    if scan and aliases.get(scan[1], scan[1]) in GROWING and scan[2] not in partial:
-                        found.append((statement, detail))
+                    yield statement, detail
     finally:
         check.close()
+
+
+def full_scans(store: Store, sql: list[str]) -> list[tuple[str, str]]:
+    """(statement, plan line) for each scan of a growing table, in replayed statements."""
+    with sqlite3.connect(store.path) as check:
+        partial = _partial_indexes(check)
+    found = []
+    for statement, detail in plan_lines(store, sql):
+        scan = re.match(r"SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?", detail)
+        table = _aliases(statement).get(scan[1], scan[1]) if scan else None
+        if table in GROWING and scan[2] not in partial:
+            found.append((statement, detail))
     return found
 
 
@@ -226,3 +234,18 @@ def test_drill_due_counts_each_decks_due_reviews_as_an_index_range(tmp_path, mon
     ranges = "card_state_deck_due (state=? AND <expr>=? AND due<?)"
     assert sum(ranges in line for line in detail) == 2  # today's, and by tomorrow
     assert not any("card_state_due (state=? AND due<?)" in line for line in detail)
+
+
+def test_stats_take_the_hardest_cards_and_leeches_from_their_indexes(store):
+    """Most lapses first: read from the partial indexes of lapsed cards and of leeches
+    (m010_trouble_indexes), not by sorting every card that ever lapsed."""
+    sql = statements(store, lambda: stats.collect(store, CARDS, NOW, 4))
+    plans: dict[str, list[str]] = {}
+    for statement, detail in plan_lines(store, sql):
+        if "ORDER BY s.lapses DESC" in statement:
+            plans.setdefault(statement, []).append(detail)
+    assert len(plans) == 2
+    for statement, plan in plans.items():
+        index = "card_state_leeches" if "s.leech = 1" in statement else "card_state_lapsed"
+        assert any(index in line for line in plan), plan
+        assert not any("TEMP B-TREE FOR ORDER BY" in line for line in plan), plan

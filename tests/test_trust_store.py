@@ -87,7 +87,7 @@ def test_restore_refuses_a_plausible_file_that_lacks_a_table(drill_home, tmp_pat
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: {broken} is not a usable drill database (it lacks table card_state, "
-        "index card_state_deck_due, index card_state_due); nothing was changed\n"
+        "index card_state_deck_due, index card_state_due and 2 more); nothing was changed\n"
     )
     assert review_keys(database) == KEYS
     assert list_backups(drill_home / "backups") == []  # not even a safety copy was needed

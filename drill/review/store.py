@@ -878,7 +878,7 @@ def _rehearse(db: sqlite3.Connection, path: Path) -> None:
         raise corrupt(path, f"it lacks {missing}")
 
 
-SCHEMA_DIGEST = "dbe9c08df7d45f49"
+SCHEMA_DIGEST = "fe78973dc47d7211"
 """schema_digest of the schema the migrations build (tests/test_migrations.py keeps it so):
 a database whose schema has it holds everything, and the schema need not be built again
 in memory to be compared item by item (~3 ms of every command's start)."""
@@ -1144,3 +1144,13 @@ def m009_due_by_deck(db: sqlite3.Connection) -> None:
         f"CREATE INDEX card_state_deck_due ON card_state (state, {DECK_OF_KEY}, due,"
         " suspended, key)"
     )
+
+
+@migration
+def m010_trouble_indexes(db: sqlite3.Connection) -> None:
+    """The cards with lapses, and the leeches, most lapses first: `drill stats` lists the
+    hardest cards (the first few) and every leech in that order (drill.review.stats), and
+    sorted every card that ever lapsed to do so (~0.1 s at 100,000 cards). Partial: only
+    those cards are in them."""
+    db.execute("CREATE INDEX card_state_lapsed ON card_state (lapses DESC, key) WHERE lapses > 0")
+    db.execute("CREATE INDEX card_state_leeches ON card_state (lapses DESC, key) WHERE leech = 1")
