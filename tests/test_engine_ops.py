@@ -258,3 +258,33 @@ def test_shape_errors_name_the_problem(call, message):
 def test_where_needs_a_boolean_condition():
     with pytest.raises(TypeError, match="boolean"):
         E.where(np.ones(2), np.ones(2), 0.0)
+
+
+def test_convolution_windows_are_the_sliding_windows_numpy_gives():
+    from drill.engine.conv import _windows
+
+    rng = np.random.default_rng(8)
+    for shape, size, stride in [
+        ((2, 5, 5), 2, 1),
+        ((1, 6, 6), 3, 2),
+        ((3, 4, 4), 2, 2),
+        ((1, 7, 5), 3, 3),
+    ]:
+        x = rng.normal(size=shape)
+        view = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))
+        expected = view[:, ::stride, ::stride]
+        got = _windows(x, size, size, stride)
+        assert got.shape == expected.shape and got.strides == expected.strides
+        assert np.array_equal(got, expected) and not got.flags.writeable
+
+
+def test_erf_is_the_c_librarys_entry_by_entry():
+    import math
+
+    from drill.engine.functions import _erf
+
+    reference = np.vectorize(math.erf, otypes=[np.float64])
+    for value in (np.float64(0.3), np.array(-1.25), np.linspace(-3, 3, 13).reshape(13, 1)):
+        got = _erf(value)
+        assert isinstance(got, np.ndarray) and got.shape == np.shape(value)
+        assert np.array_equal(got, reference(value))

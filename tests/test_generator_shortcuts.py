@@ -22,6 +22,7 @@ from drill.exercises.common import (
     derivative_note,
     draw,
     draw_all,
+    draws,
     fmt,
     guided_steps,
     named_nodes,
@@ -117,6 +118,20 @@ def test_draw_all_is_draw_after_draw_from_one_call(difficulty):
         for name, shape, low, high, nonzero in WANTED:
             expected = draw(reference, difficulty, shape, low, high, nonzero)
             assert np.array_equal(drawn[name], expected) and drawn[name].shape == np.shape(expected)
+        assert ours.bit_generator.state == reference.bit_generator.state
+
+
+@pytest.mark.parametrize("difficulty", list(Difficulty))
+def test_draws_are_what_draw_gives_one_after_another(difficulty):
+    wanted = [(shape, low, high, nonzero) for _, shape, low, high, nonzero in WANTED]
+    for seed in range(40):
+        ours, reference = np.random.default_rng(seed), np.random.default_rng(seed)
+        drawn = draws(ours, difficulty, *wanted)
+        for value, (shape, low, high, nonzero) in zip(drawn, wanted, strict=True):
+            expected = draw(reference, difficulty, shape, low, high, nonzero)
+            # The same values, and the same kind of value (a scalar by hand, an array else).
+            assert type(value) is type(expected) and np.shape(value) == np.shape(expected)
+            assert np.array_equal(value, expected)
         assert ours.bit_generator.state == reference.bit_generator.state
 
 
@@ -225,3 +240,120 @@ def test_make_all_makes_what_make_makes(extras):
     assert len(made) == len(jobs)
     for job, exercise in zip(jobs, made, strict=True):
         assert described(exercise) == described(make(*job, extras=extras)), job
+
+
+# -- checks and notes worked out with less: the same numbers ---------------------------
+
+
+def test_the_plain_activations_of_the_checks_are_the_engines():
+    from drill.engine import activation, leaky_relu
+    from drill.exercises.common import plain_activation
+
+    values = np.random.default_rng(2).uniform(-4.0, 4.0, size=200)
+    values[:3] = (0.5, -0.5, 3.0)
+    for name in ("identity", "relu", "sigmoid", "tanh", "softplus", "gelu"):
+        assert np.allclose(plain_activation(name, values), activation(name)(values).value)
+        assert np.isclose(plain_activation(name, values[0]), activation(name)(values[0]).item())
+    assert np.allclose(plain_activation("leaky_relu", values, 0.2), leaky_relu(values, 0.2).value)
+    with pytest.raises(ValueError, match="no activation"):
+        plain_activation("swish", values)
+
+
+def test_chain_rule_checks_its_graphs_with_plain_numbers():
+    from drill.exercises import chain_rule
+
+    rng = np.random.default_rng(4)
+    for template in chain_rule.TEMPLATES.values():
+        for _ in range(40):
+            values = dict(zip(chain_rule.INPUTS, rng.uniform(-2.0, 2.0, size=3), strict=True))
+            engine_value = chain_rule._build(values, template).item()
+            assert np.isclose(chain_rule._loss_value(values, template), engine_value, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse", "bce"])
+def test_single_neuron_checks_with_a_numpy_forward_pass(loss):
+    from drill.exercises import neuron
+
+    rng = np.random.default_rng(5)
+    for activation_name in neuron.ACTIVATIONS:
+        slope = 0.1 if activation_name == "leaky_relu" else None
+        setup = neuron.Setup(activation_name, loss, 3, "w", (1,), slope)
+        for _ in range(20):
+            inputs = {
+                "x": rng.uniform(-2, 2, 3),
+                "w": rng.uniform(-2, 2, 3),
+                "b": np.float64(rng.uniform(-1, 1)),
+                "y": np.float64(rng.integers(2) if loss == "bce" else rng.uniform(-1, 1)),
+            }
+            expected = neuron._build(inputs, setup).item()
+            assert np.isclose(neuron._loss_value(inputs, setup), expected, rtol=1e-12)
+
+
+def test_convolution_and_pooling_check_with_the_sliding_windows_they_replace():
+    from drill.exercises import conv_backward, pooling
+
+    rng = np.random.default_rng(6)
+    for difficulty in Difficulty:
+        for _ in range(60):
+            setup = conv_backward._choose_setup(rng, difficulty, {})
+            inputs = conv_backward._draw_inputs(rng, difficulty, setup)
+            k, s, p = setup.kernel, setup.stride, setup.padding
+            x = np.pad(inputs["x"], ((0, 0), (p, p), (p, p)))
+            windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))
+            y = np.einsum("ocuv,cijuv->oij", inputs["W"], windows[:, ::s, ::s])
+            expected = float((y * inputs["G"]).sum())
+            assert np.isclose(conv_backward._loss_value(inputs, setup), expected, rtol=1e-12)
+            assert np.array_equal(conv_backward._padded(inputs["x"], p), x)
+    for overlap in (False, True):
+        for layout in pooling.HAND_LAYOUTS[overlap] + pooling.CALC_LAYOUTS[overlap]:
+            setup = pooling.Setup(*layout)
+            for _ in range(20):
+                inputs = pooling._draw_inputs(rng, Difficulty.CALC, setup)
+                windows = np.lib.stride_tricks.sliding_window_view(inputs["x"], (setup.window,) * 2)
+                y = windows[:: setup.stride, :: setup.stride].max(axis=(-2, -1))
+                expected = float((y * inputs["G"]).sum())
+                assert pooling._loss_value(inputs, setup) == pytest.approx(expected, rel=1e-12)
+                for (i, j), (r, c) in pooling._winners(inputs, setup).items():
+                    s, w = setup.stride, setup.window
+                    assert (
+                        inputs["x"][r, c] == inputs["x"][i * s : i * s + w, j * s : j * s + w].max()
+                    )
+
+
+@pytest.mark.parametrize("activation_name", ["sigmoid", "tanh"])
+def test_vanishing_slopes_are_the_engines_local_derivatives(activation_name):
+    from drill.exercises import vanishing
+    from drill.exercises.common import activation_function, local_derivative
+
+    rng = np.random.default_rng(7)
+    for layers in (2, 3, 4, 5):
+        setup = vanishing.Setup(activation_name, "h0", layers)
+        for difficulty in Difficulty:
+            inputs = vanishing._draw_inputs(rng, difficulty, setup)
+            root = vanishing._build(inputs, setup)
+            nodes, f = named_nodes(root), activation_function(activation_name)
+            expected = [
+                float(local_derivative(f, nodes[f"z{i}"].value)) for i in range(1, layers + 1)
+            ]
+            assert vanishing._derivatives(root, setup) == expected
+
+
+def test_numbers_are_kept_apart_by_their_figures():
+    assert fmt(0.123456, 4) == "0.1235" and fmt(0.123456, 6) == "0.123456"
+    assert fmt(np.float64(0.123456), 4) == "0.1235" and fmt(np.array(2.5)) == "2.5"
+    assert fmt(-0.0) == fmt(0.0) == "0"
+
+
+def test_exercises_stay_frozen_values_with_their_defaults():
+    import dataclasses
+
+    from drill.exercises.base import Exercise, Tolerance
+
+    one = Exercise("g", 1, Difficulty.HAND, "q", {}, {}, {}, 1.5)
+    other = Exercise("g", 1, Difficulty.HAND, "q", {}, {}, {}, 1.5)
+    assert one == other and one.tolerance == Tolerance() and one.slips == {}
+    assert one.slips is not other.slips  # a mapping of its own, as the default factory gave
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.answer = 2.0  # type: ignore[misc]
+    changed = dataclasses.replace(one, answer=2.5, slips={"s": 1.0})
+    assert (changed.answer, changed.slips, changed.question) == (2.5, {"s": 1.0}, "q")

@@ -135,3 +135,13 @@ def test_the_terminal_takes_the_shortcut_for_plain_text_only():
             assert _terminal(card_markdown(text), width) == _terminal(CardMarkdown(text), width)
     for text in ("Is $x^2$ convex?", "What is `softmax`?", "**Why** this?", "1. first"):
         assert isinstance(card_markdown(text), CardMarkdown), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab &<>\"'∂⊙\n;#x27amp"), max_size=40))
+def test_exercise_text_is_escaped_as_html_escape_escapes_it(text):
+    import html
+
+    from drill.exchange.html import escape
+
+    assert escape(text) == html.escape(text)

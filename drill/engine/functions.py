@@ -11,25 +11,36 @@ from drill.engine.tensor import (
     Tensor,
     as_tensor,
     broadcast_pair,
+    fresh_node,
     make_node,
     normalize_axes,
     unbroadcast,
 )
 
-# math.erf is correctly rounded to float64 by the C library; NumPy has no erf of its own.
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+def _erf(v: np.ndarray) -> np.ndarray:
+    """math.erf of each entry (the C library's erf, correctly rounded to float64; NumPy has
+    none of its own), as an array of v's shape: what np.vectorize(math.erf) gives, at
+    half its cost for the few values of a generated exercise."""
+    return np.array([math.erf(x) for x in v.ravel().tolist()]).reshape(v.shape)
+
+
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _elementwise(x: Any, op: str, value: np.ndarray, derivative: np.ndarray) -> Tensor:
-    """A node whose local gradient is the elementwise `derivative` (already evaluated)."""
+    """A node whose local gradient is the elementwise `derivative` (already evaluated).
+    `value` is the function's new result; it is copied only when it is the derivative
+    too (exp), so that the node's value and its backward pass never share an array."""
     x = as_tensor(x)
 
     def backward(g: np.ndarray) -> None:
         x.grad += g * derivative
 
-    return make_node(value, (x,), op, backward)
+    if value is derivative:
+        return make_node(value, (x,), op, backward)
+    return fresh_node(value, (x,), op, backward)
 
 
 def exp(x: Any) -> Tensor:

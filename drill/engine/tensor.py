@@ -72,10 +72,23 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def make_node(value: np.ndarray, parents: Iterable[Tensor], op: str, backward: Backward) -> Tensor:
     """The output node of an operation (for writing new ops outside this module)."""
+    return _node(_own_copy(value), tuple(parents), op, backward)
+
+
+def fresh_node(value: Any, parents: tuple[Tensor, ...], op: str, backward: Backward) -> Tensor:
+    """make_node for a `value` the op has just computed and holds nowhere else (the result
+    of `a.value + b.value`, say): a float64 array is kept as it is instead of copied (a
+    fifth of the cost of a small node); a NumPy scalar becomes a 0-d array."""
+    if type(value) is not np.ndarray or value.dtype != np.float64:
+        value = _own_copy(value)
+    return _node(value, parents, op, backward)
+
+
+def _node(value: np.ndarray, parents: tuple[Tensor, ...], op: str, backward: Backward) -> Tensor:
     node = Tensor.__new__(Tensor)
-    node.value = _own_copy(value)
+    node.value = value
     node._start(op)
-    node.parents = tuple(parents)
+    node.parents = parents
     node._backward = backward
     return node
 
@@ -186,7 +199,7 @@ class Tensor:
             a.grad += unbroadcast(g, a.shape)
             b.grad += unbroadcast(g, b.shape)
 
-        return make_node(a.value + b.value, (a, b), "add", backward)
+        return fresh_node(a.value + b.value, (a, b), "add", backward)
 
     def __radd__(self, other: Any) -> Tensor:
         return as_tensor(other).__add__(self)
@@ -198,7 +211,7 @@ class Tensor:
             a.grad += unbroadcast(g, a.shape)
             b.grad -= unbroadcast(g, b.shape)
 
-        return make_node(a.value - b.value, (a, b), "sub", backward)
+        return fresh_node(a.value - b.value, (a, b), "sub", backward)
 
     def __rsub__(self, other: Any) -> Tensor:
         return as_tensor(other).__sub__(self)
@@ -210,7 +223,7 @@ class Tensor:
             a.grad += unbroadcast(g * b.value, a.shape)
             b.grad += unbroadcast(g * a.value, b.shape)
 
-        return make_node(a.value * b.value, (a, b), "mul", backward)
+        return fresh_node(a.value * b.value, (a, b), "mul", backward)
 
     def __rmul__(self, other: Any) -> Tensor:
         return as_tensor(other).__mul__(self)
@@ -222,7 +235,7 @@ class Tensor:
             a.grad += unbroadcast(g / b.value, a.shape)
             b.grad += unbroadcast(-g * a.value / b.value**2, b.shape)
 
-        return make_node(a.value / b.value, (a, b), "div", backward)
+        return fresh_node(a.value / b.value, (a, b), "div", backward)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return as_tensor(other).__truediv__(self)
@@ -233,7 +246,7 @@ class Tensor:
         def backward(g: np.ndarray) -> None:
             a.grad -= g
 
-        return make_node(-a.value, (a,), "neg", backward)
+        return fresh_node(-a.value, (a,), "neg", backward)
 
     def __pow__(self, exponent: Any) -> Tensor:
         if type(exponent) is int or type(exponent) is float:  # the usual case: x**2
@@ -257,7 +270,7 @@ class Tensor:
             if p != 0.0:  # x**0 is constant; p * x**(p-1) would give 0 * inf at x = 0
                 a.grad += g * p * a.value ** (p - 1.0)
 
-        return make_node(a.value**p, (a,), "pow", backward)
+        return fresh_node(a.value**p, (a,), "pow", backward)
 
     def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, other)
@@ -275,7 +288,7 @@ class Tensor:
             kept = g if keepdims or g.ndim == 0 else np.expand_dims(g, axes)
             a.grad += kept  # broadcast across the summed axes by the addition itself
 
-        return make_node(a.value.sum(axis=axes, keepdims=keepdims), (a,), "sum", backward)
+        return fresh_node(a.value.sum(axis=axes, keepdims=keepdims), (a,), "sum", backward)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         axes = normalize_axes(axis, self.shape)
@@ -359,9 +372,14 @@ class Tensor:
                     f"the output shape {self.shape}"
                 )
         order = topological_order(self)
+        zeros, zeros_like = np.zeros, np.zeros_like
         for node in order:  # zeros_like keeps a transpose's layout; zeros costs a third
             value = node.value
-            node.grad = np.zeros(value.shape) if value.flags.c_contiguous else np.zeros_like(value)
+            # (Below two dimensions every layout is C order: no need to ask for its flags.)
+            if value.ndim < 2 or value.flags.c_contiguous:
+                node.grad = zeros(value.shape)
+            else:
+                node.grad = zeros_like(value)
         self.grad = seed_array
         for node in reversed(order):
             if node._backward is not _no_backward:  # a leaf has nothing to pass on
@@ -388,7 +406,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         a.grad += (g2 @ b2.T).reshape(a.shape)
         b.grad += (a2.T @ g2).reshape(b.shape)
 
-    return make_node(a.value @ b.value, (a, b), "matmul", backward)
+    return fresh_node(a.value @ b.value, (a, b), "matmul", backward)
 
 
 def topological_order(root: Tensor) -> list[Tensor]:

@@ -12,12 +12,13 @@ import functools
 import hashlib
 import io
 import itertools
+import json
 import sqlite3
 import sys
 import time
 import types
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -91,27 +92,41 @@ def _tags(card_tags: tuple[str, ...], deck_tags: tuple[str, ...]) -> tuple[str, 
 
 def anki_guid(key: str) -> str:
     """genanki.guid_for(key): the first 8 bytes of the key's SHA-256 as a number, written
-    in Anki's base 91 (a fifteenth of genanki's time, which counts on 20,000 notes): two
-    digits at a time, from a table of every pair."""
-    number = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
-    digits, pairs = _base91()
-    text = ""
-    while number >= BASE91_PAIRS:
-        number, low = divmod(number, BASE91_PAIRS)
-        text = pairs[low] + text
-    if number >= len(digits):
-        return pairs[number] + text
-    return digits[number] + text if number else text
+    in Anki's base 91 (`anki_guids` does a deck's keys at once)."""
+    return anki_guids([key])[0]
+
+
+def anki_guids(keys: Sequence[str]) -> list[str]:
+    """anki_guid of each key, at under half the cost of genanki's guid_for (which counts
+    on 20,000 notes)."""
+    sha256, pairs = hashlib.sha256, _base91_pairs()
+    return [_base91(int.from_bytes(sha256(k.encode()).digest()[:8], "big"), pairs) for k in keys]
+
+
+def base91_text(number: int) -> str:
+    """A number below 2⁶⁴ in Anki's base 91, as genanki writes a GUID's number ("" for 0)."""
+    return _base91(number, _base91_pairs())
+
+
+def _base91(number: int, pairs: tuple[str, ...]) -> str:
+    # Ten digits hold any number below 2⁶⁴: they are written two at a time, from the table
+    # of every pair, and the leading zero digits ("a") are taken off again (a number's own
+    # leading digit is never zero).
+    number, e = divmod(number, BASE91_PAIRS)
+    number, d = divmod(number, BASE91_PAIRS)
+    number, c = divmod(number, BASE91_PAIRS)
+    a, b = divmod(number, BASE91_PAIRS)
+    return (pairs[a] + pairs[b] + pairs[c] + pairs[d] + pairs[e]).lstrip(pairs[0][0])
 
 
 BASE91_PAIRS = 91 * 91
 
 
 @functools.cache
-def _base91() -> tuple[str, tuple[str, ...]]:
-    """Anki's base-91 digits, and every two-digit string in the order of its value."""
+def _base91_pairs() -> tuple[str, ...]:
+    """Every two-digit string of Anki's base 91, in the order of its value."""
     digits = "".join(import_genanki().util.BASE91_TABLE)
-    return digits, tuple(high + low for high in digits for low in digits)
+    return tuple(high + low for high in digits for low in digits)
 
 
 def import_genanki() -> Any:
@@ -175,12 +190,13 @@ def render_apkg(entries: Iterable[Entry], *, timestamp: float | None = None) -> 
 
 
 class _Note(NamedTuple):
-    """What genanki's Note writes: its note type, fields, tags and GUID."""
+    """What genanki's Note writes: its note type, fields and tags, and the key its GUID
+    comes from (the GUIDs of a deck's notes are worked out together)."""
 
     model: Any
     fields: list[str]
     tags: list[str]
-    guid: str
+    key: str
 
 
 @dataclass(frozen=True)
@@ -214,7 +230,7 @@ def _anki_deck(genanki: Any, deck: Deck) -> Any:
 def _note(models: dict[str, Any], entry: Entry) -> _Note:
     """A note of the type its card needs: cloze, typed and reversed cards have their own."""
     name = note_type_of(entry, NOTE_TYPE_NAME)
-    return _Note(models[name], note_fields(entry, name), anki_tags(entry), anki_guid(entry.key))
+    return _Note(models[name], note_fields(entry, name), anki_tags(entry), entry.key)
 
 
 def _package_bytes(genanki: Any, decks: list[_AnkiDeck], timestamp: float) -> bytes:
@@ -225,9 +241,9 @@ def _package_bytes(genanki: Any, decks: list[_AnkiDeck], timestamp: float) -> by
         cursor = connection.cursor()
         ids = itertools.count(int(timestamp * 1000))
         genanki.Package([]).write_to_db(cursor, timestamp, ids)  # the schema and `col`
+        _write_decks_json(cursor, decks, timestamp)
         with _indexes_built_after(cursor):
             for deck in decks:
-                deck.deck.write_to_db(cursor, timestamp, ids)  # its JSON and its note types'
                 _write_notes(genanki, cursor, deck, timestamp, ids)
         connection.commit()
         database = connection.serialize()
@@ -240,6 +256,37 @@ def _package_bytes(genanki: Any, decks: list[_AnkiDeck], timestamp: float) -> by
         archive.writestr("collection.anki2", database)
         archive.writestr("media", "{}")
     return buffer.getvalue()
+
+
+def _write_decks_json(cursor: Any, decks: list[_AnkiDeck], timestamp: float) -> None:
+    """The collection's `decks` and `models` JSON as genanki's Deck.write_to_db leaves
+    them after writing each deck in turn, read and written once rather than once per deck
+    (which read, grew and wrote both texts again for each of the 81 decks of a large
+    export).
+
+    Deck by deck, genanki loads the note types' JSON (string keys), adds the deck's note
+    types under their integer ids and writes it back: an id already there then appears
+    twice in the text, and loading it again keeps one entry, where the first was, with
+    the newer value. So up to the last deck, the same dictionary by string keys; the
+    text is that of the last deck's update, its duplicates included."""
+    (decks_text,) = cursor.execute("SELECT decks FROM col").fetchone()
+    (models_text,) = cursor.execute("SELECT models FROM col").fetchone()
+    decks_json = json.loads(decks_text)
+    models_json = json.loads(models_text)
+    last: dict[Any, Any] = {}
+    for deck in decks:
+        genanki_deck = deck.deck
+        decks_json[str(genanki_deck.deck_id)] = genanki_deck.to_json()
+        models_json.update((str(model_id), value) for model_id, value in last.items())
+        last = {
+            model.model_id: model.to_json(timestamp, genanki_deck.deck_id)
+            for model in genanki_deck.models.values()
+        }
+    if decks:
+        cursor.execute(
+            "UPDATE col SET decks = ?, models = ?",
+            (json.dumps(decks_json), json.dumps({**models_json, **last})),
+        )
 
 
 @contextlib.contextmanager
@@ -261,38 +308,44 @@ def _indexes_built_after(cursor: Any) -> Iterator[None]:
 def _write_notes(
     genanki: Any, cursor: Any, deck: _AnkiDeck, timestamp: float, ids: Iterator[int]
 ) -> None:
-    """The rows genanki's Note.write_to_db writes, the same ids in the same order, in two
-    bulk inserts instead of a statement per note and per card (a third of the package's
-    time on 20,000 notes)."""
+    """The rows genanki's Note.write_to_db writes, the same ids in the same order, in bulk
+    instead of a statement per note and per card (a third of the package's time on 20,000
+    notes). What every row of the deck shares is written into the statement rather than
+    bound row by row: the same values are stored.
+
+    Most notes have one card, of the first template: its id is the note's plus one (the
+    next id drawn), so SQLite makes those cards from the notes' rows itself; only the
+    cards of other notes (cloze, reversed, typed with a reverse) are bound one by one."""
     modified = int(timestamp)
-    notes, cards = [], []
-    for note in deck.notes:
-        if len(note.fields) != len(note.model.fields):
-            raise ValueError(f"note type {note.model.name!r} needs {len(note.model.fields)} fields")
+    notes, cards, others = [], [], []
+    guids = anki_guids([note.key for note in deck.notes])
+    for note, guid in zip(deck.notes, guids, strict=True):
+        model, fields = note.model, note.fields
+        if len(fields) != len(model.fields):
+            raise ValueError(f"note type {model.name!r} needs {len(model.fields)} fields")
         note_id = next(ids)
-        notes.append(
-            (
-                note_id,
-                note.guid,
-                note.model.model_id,
-                modified,
-                -1,  # usn
-                " " + " ".join(note.tags) + " ",
-                "\x1f".join(note.fields),
-                note.fields[note.model.sort_field_index],
-                0,  # checksum
-                0,  # flags
-                "",  # data
-            )
-        )
-        for ord_ in _card_ords(genanki, note):
-            # id, note, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses,
-            # left, odue, odid, flags, data: a new card, as genanki writes it.
-            cards.append(
-                (next(ids), note_id, deck.deck.deck_id, ord_, modified, -1) + (0,) * 11 + ("",)
-            )
-    cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);", notes)
-    cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);", cards)
+        tags = " " + " ".join(note.tags) + " "
+        sort_field = fields[model.sort_field_index]
+        notes.append((note_id, guid, model.model_id, tags, "\x1f".join(fields), sort_field))
+        ords = _card_ords(genanki, note)
+        if ords == [0]:
+            next(ids)  # the card's id: note_id + 1
+        else:
+            others.append(note_id)
+            cards += [(next(ids), note_id, ord_) for ord_ in ords]
+    if not notes:
+        return
+    # notes: id, guid, note type, mod, usn, tags, fields, sort field, checksum, flags, data
+    cursor.executemany(f"INSERT INTO notes VALUES(?,?,?,{modified},-1,?,?,?,0,0,'');", notes)
+    # cards: id, note, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses,
+    # left, odue, odid, flags, data: a new card, as genanki writes it.
+    new_card = f"{deck.deck.deck_id},{{ord}},{modified},-1,0,0,0,0,0,0,0,0,0,0,0,''"
+    leave_out = f" AND id NOT IN ({','.join(map(str, others))})" if others else ""
+    cursor.execute(
+        f"INSERT INTO cards SELECT id + 1, id, {new_card.format(ord=0)} FROM notes "
+        f"WHERE id BETWEEN {notes[0][0]} AND {notes[-1][0]}{leave_out};"
+    )
+    cursor.executemany(f"INSERT INTO cards VALUES(?,?,{new_card.format(ord='?')});", cards)
 
 
 def _card_ords(genanki: Any, note: _Note) -> list[int]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from drill.exchange.workers import Job, MakeExercise, made_in_order
 from drill.exercises.base import Difficulty, Exercise
@@ -20,8 +21,10 @@ from drill.model import Card, CardType, Deck
 Tick = Callable[[], None]
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One note of an export. (A named tuple: an export makes one per note, tens of
+    thousands, and a frozen dataclass cost three times as much to make.)"""
+
     deck: Deck
     card: Card
     instance: int | None = None  # 1-based number of a compute instance

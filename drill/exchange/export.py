@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 
 DEFAULT_INSTANCES = 5
 
-# New objects between two young-generation passes of the cyclic garbage collector while an
-# export renders (Python's default: 700). Exercises' graphs and notes are made and dropped
-# by the hundred thousand, and reference counting frees them (they hold no cycles): at the
-# default, some 230 passes found next to nothing in 0.15 s of a 20,000-card export.
-EXPORT_GC_THRESHOLD = 20_000
+# The cyclic garbage collector is off while an export loads its decks and renders.
+# Exercises' graphs and notes are made and dropped by the hundred thousand and hold no
+# cycles, so reference counting frees them; the collector's passes went over the notes
+# and exercises kept for the package (some 60,000 objects) again and again and found
+# next to nothing (a few hundred objects in a 20,000-card export, most of them from imports).
 
 
 class Format(StrEnum):
@@ -96,19 +96,21 @@ def render(
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Inside, the garbage collector's youngest generation waits for EXPORT_GC_THRESHOLD
-    new objects, and the objects made before are frozen (gc.freeze): the older
-    generations' passes skip the decks' cards, which live through the whole export and
-    hold no cycles (a pass over them took 25 ms of a 20,000-card export). `drill export`
-    loads the decks inside it too. Leaving unfreezes them and restores the thresholds."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], EXPORT_GC_THRESHOLD), *thresholds[1:])
-    gc.freeze()
+    """Inside, the cyclic garbage collector does not run: an export's objects hold no
+    cycles (see above), and its passes cost some 40 ms of a 20,000-card export for
+    nothing. `drill export` loads the decks inside it too. Leaving turns the collector
+    back on (if it was) with every object that exists then counted as old, as objects
+    that lived through the export are, so that its first pass does not go over all of
+    them at once as new."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
-        gc.set_threshold(*thresholds)
+        gc.freeze()  # every generation's objects set aside, the young count reset...
+        gc.unfreeze()  # ...and all of them given back as the oldest generation
+        if enabled:
+            gc.enable()
 
 
 def _render(

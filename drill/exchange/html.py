@@ -9,7 +9,6 @@ in preformatted blocks.
 from __future__ import annotations
 
 import functools
-import html
 from typing import TYPE_CHECKING
 
 from drill.decks import markup
@@ -64,6 +63,23 @@ def plain_paragraphs(text: str) -> str | None:
     return "<p>" + "</p>\n<p>".join(paragraphs).replace('"', "&quot;") + "</p>"
 
 
+def escape(text: str) -> str:
+    """html.escape(text): the same text, each of & < > " ' replaced only where it occurs
+    (looking for a character costs a fourth of replacing it in text without one, and
+    exercise text, most of an export's, holds few of them)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")  # first, so the entities below stay as they are
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "'" in text:
+        text = text.replace("'", "&#x27;")
+    return text
+
+
 def inline_html(text: str) -> str:
     """One line of Markdown (a choice) to HTML, without a paragraph around it."""
     return render_with_math(text, lambda source: rendered("inline", source, _markdown_inline))
@@ -79,7 +95,7 @@ def question_html(entry: Entry) -> str:
     prompt = markdown_html(entry.card.q) if entry.card.q else ""
     if entry.exercise is None:
         return prompt
-    exercise = f'<pre class="exercise">{html.escape(entry.exercise.question)}</pre>'
+    exercise = f'<pre class="exercise">{escape(entry.exercise.question)}</pre>'
     return f"{prompt}\n{exercise}" if prompt else exercise
 
 
@@ -93,11 +109,9 @@ def answer_html(entry: Entry) -> str:
             return f'<p class="result">Answer: {right}</p>{explanation}'
         return markdown_html(card.a) if card.a.strip() else ""
     exercise = entry.exercise
-    parts = [
-        f'<p class="result">Answer: <code>{html.escape(format_value(exercise.answer))}</code></p>'
-    ]
+    parts = [f'<p class="result">Answer: <code>{escape(format_value(exercise.answer))}</code></p>']
     if exercise.solution:
-        steps = html.escape("\n".join(exercise.solution))
+        steps = escape("\n".join(exercise.solution))
         parts.append(f'<pre class="solution">{steps}</pre>')
     return "\n".join(parts)
 
@@ -109,4 +123,5 @@ def choices_html(card: Card) -> str:
 
 
 def reference_html(entry: Entry) -> str:
-    return html.escape(entry.card.ref or "")
+    ref = entry.card.ref
+    return escape(ref) if ref else ""

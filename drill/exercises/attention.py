@@ -33,7 +33,6 @@ from drill.exercises.common import (
     asked_gradient,
     check_derivative,
     choose,
-    draw,
     draw_all,
     extras_wanted,
     fmt,
@@ -98,7 +97,10 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
     return Setup(n, m, d, dv, causal)
 
 
-def _draw_qkv(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
+def _draw_qkv(
+    rng: np.random.Generator, difficulty: Difficulty, setup: Setup, with_g: bool = False
+) -> dict:
+    """Q, K and V (and G, the gradient from above, after them `with_g`), in one draw."""
     hand = difficulty is Difficulty.HAND
     bound = 1.0 if hand else 2.0  # by hand, scores stay small enough to exponentiate
     wanted = (  # by hand, no zeros in Q or K: a zero row would give uniform weights
@@ -106,6 +108,8 @@ def _draw_qkv(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) ->
         ("K", (setup.m, setup.d), -bound, bound, hand),
         ("V", (setup.m, setup.dv), -2.0, 2.0, False),
     )
+    if with_g:
+        wanted += (("G", (setup.n, setup.dv), -2.0, 2.0, False),)
     return draw_all(rng, difficulty, wanted)
 
 
@@ -244,9 +248,7 @@ def generate_backward(rng: np.random.Generator, difficulty: Difficulty, **params
         index = (int(rng.integers(1, setup.n)), index[1])
 
     def draw_inputs(r: np.random.Generator) -> dict:
-        inputs = _draw_qkv(r, difficulty, setup)
-        inputs["G"] = draw(r, difficulty, (setup.n, setup.dv), -2.0, 2.0)
-        return inputs
+        return _draw_qkv(r, difficulty, setup, with_g=True)
 
     def judge(inputs: dict) -> tuple[bool, tuple[Tensor, float]]:
         loss = _loss(inputs, setup)

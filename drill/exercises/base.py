@@ -50,7 +50,10 @@ class Step:
         return cls(name=data["name"], value=data["value"], rule=data.get("rule", ""))
 
 
-@dataclass(frozen=True)
+DEFAULT_TOLERANCE = Tolerance()
+
+
+@dataclass(frozen=True, init=False)
 class Exercise:
     generator: str
     seed: int
@@ -67,6 +70,39 @@ class Exercise:
     steps: Sequence[Step] = ()
     """The forward and backward quantities leading to the answer, for guided study; the
     last step is the asked value itself. Empty when the generator offers no steps."""
+
+    def __init__(
+        self,
+        generator: str,
+        seed: int,
+        difficulty: Difficulty,
+        question: str,
+        spec: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+        asked: Mapping[str, Any],
+        answer: Answer,
+        tolerance: Tolerance = DEFAULT_TOLERANCE,
+        solution: Sequence[str] = (),
+        slips: Mapping[str, Answer] | None = None,
+        steps: Sequence[Step] = (),
+    ) -> None:
+        # The fields go straight into the instance's dictionary: the frozen dataclass's own
+        # __init__ sets them one object.__setattr__ at a time, which cost a tenth of a
+        # cheap generator's exercise (an export makes thousands). Still frozen after.
+        self.__dict__.update(
+            generator=generator,
+            seed=seed,
+            difficulty=difficulty,
+            question=question,
+            spec=spec,
+            inputs=inputs,
+            asked=asked,
+            answer=answer,
+            tolerance=tolerance,
+            solution=solution,
+            slips={} if slips is None else slips,
+            steps=steps,
+        )
 
     def to_dict(self, steps: bool = False) -> dict[str, Any]:
         """The JSON contract; with `steps`, also the step list (when there is one)."""

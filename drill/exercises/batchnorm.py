@@ -28,6 +28,7 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
+    draws,
     extras_wanted,
     fmt,
     fmt_array,
@@ -98,12 +99,10 @@ def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup)
         x = first_accepted(rng, m, -2.0, 2.0, exact_sigma, HAND_TRIES)
     else:
         x = resample(rng, lambda r: draw(r, difficulty, (m,), -3.0, 3.0), _spread_out)
-    return {
-        "x": x,
-        "gamma": draw(rng, difficulty, (), 0.5, 2.0, nonzero=True),
-        "beta": draw(rng, difficulty, (), -1.0, 1.0),
-        setup.target: draw(rng, difficulty, (m,), -2.0, 2.0),
-    }
+    gamma, beta, target = draws(
+        rng, difficulty, ((), 0.5, 2.0, True), ((), -1.0, 1.0, False), ((m,), -2.0, 2.0, False)
+    )
+    return {"x": x, "gamma": gamma, "beta": beta, setup.target: target}
 
 
 def _spread_out(x: np.ndarray) -> bool:
@@ -209,7 +208,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         lambda v: _judged(_answer(v, setup)),
     )
     check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
-    notes = statistic_notes(loss) if setup.wrt == "x" else {}
+    notes = statistic_notes(loss, after_backward=True) if setup.wrt == "x" else {}
     solution = worked_solution(loss, DISPLAY[setup.wrt], setup.index, answer, notes)
     return Exercise(
         generator="batchnorm-backward",

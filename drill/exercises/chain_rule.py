@@ -8,6 +8,7 @@ forgetting one of its two paths gives a wrong answer (the slip this generator na
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from drill import engine
-from drill.engine import Tensor
+from drill.engine import Tensor, topological_order
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     SMALLEST_ANSWER,
@@ -24,7 +25,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     distinct_slips,
-    draw,
+    draws,
     fmt,
     guided_steps,
     input_lines,
@@ -51,6 +52,8 @@ class Template:
     children: tuple[str, str]  # the two nodes it feeds
     asked: tuple[str, ...]  # inputs whose every path to L crosses the fan-out node
     build: Callable[[dict[str, Tensor]], Tensor]
+    # L from plain numbers, for the central-difference check: no engine code shared.
+    value: Callable[[float, float, float], float]
     divisor: str | None = None  # a node that divides, kept clear of 0
     uses_exp: bool = False
 
@@ -104,23 +107,24 @@ TEMPLATES = {
     for t in (
         Template(
             "product", ("a = x·y", "b = a + z", "c = a²", "L = b·c"), "a", ("b", "c"),
-            ("x", "y"), _product,
+            ("x", "y"), _product, lambda x, y, z: (x * y + z) * (x * y) ** 2,
         ),
         Template(
             "square-sum", ("a = x − y", "b = z·a", "c = a²", "L = b + c"), "a", ("b", "c"),
-            ("x", "y"), _square_sum,
+            ("x", "y"), _square_sum, lambda x, y, z: z * (x - y) + (x - y) ** 2,
         ),
         Template(
             "shared-input", ("a = x·y", "b = x + z", "c = b²", "L = a·c"), "x", ("a", "b"),
-            ("x",), _shared_input,
+            ("x",), _shared_input, lambda x, y, z: x * y * (x + z) ** 2,
         ),
         Template(
             "exponential", ("a = x·y", "b = e^a", "c = a + z", "L = b·c"), "a", ("b", "c"),
-            ("x", "y"), _exponential, uses_exp=True,
+            ("x", "y"), _exponential, lambda x, y, z: math.exp(x * y) * (x * y + z),
+            uses_exp=True,
         ),
         Template(
             "quotient", ("a = x + y", "b = a²", "c = a + z", "L = b / c"), "a", ("b", "c"),
-            ("x", "y"), _quotient, divisor="c",
+            ("x", "y"), _quotient, lambda x, y, z: (x + y) ** 2 / (x + y + z), divisor="c",
         ),
     )
 }  # fmt: skip
@@ -148,20 +152,29 @@ def _build(values: dict[str, Any], template: Template) -> Tensor:
     return template.build({name: Tensor(values[name], name=name) for name in INPUTS})
 
 
+def _loss_value(values: dict[str, Any], template: Template) -> float:
+    """L from the inputs as plain floats, for the central-difference check."""
+    return template.value(*(float(values[name]) for name in INPUTS))
+
+
 def _paths(loss: Tensor, template: Template, wrt: str) -> list[Path]:
     """Each child's share of the fan-out node's gradient, from separate backward sweeps.
 
-    Leaves every gradient as a plain backward pass of `loss` would, for the trace.
+    Leaves every gradient as a plain backward pass of `loss` would, for the trace: the
+    children's own passes give the nodes below them new gradient arrays, and each node
+    then gets back the one the pass of `loss` left it.
     """
     loss.backward()
     nodes = named_nodes(loss)
+    left = [(node, node.grad) for node in topological_order(loss)]
     upstream = {child: float(nodes[child].grad) for child in template.children}
     paths = []
     for child in template.children:
         nodes[child].backward()  # now fan-out.grad = ∂child/∂fan-out, and so on
         local, to_input = float(nodes[template.fan_out].grad), float(nodes[wrt].grad)
         paths.append(Path(child, upstream[child], local, to_input))
-    loss.backward()
+    for node, grad in left:
+        node.grad = grad
     total = float(nodes[template.fan_out].grad)
     if not np.isclose(sum(p.contribution for p in paths), total, rtol=1e-9, atol=1e-12):
         raise GradientCheckFailed(f"{template.name}: the two paths do not add up to ∂L/∂a")
@@ -187,7 +200,8 @@ def _fan_out_note(template: Template, paths: list[Path]) -> str:
 
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty) -> dict[str, np.ndarray]:
-    return {name: draw(rng, difficulty, (), -2.0, 2.0, nonzero=True) for name in INPUTS}
+    scalar = ((), -2.0, 2.0, True)
+    return dict(zip(INPUTS, draws(rng, difficulty, *[scalar] * len(INPUTS)), strict=True))
 
 
 def _judge(
@@ -241,7 +255,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         rng, lambda r: _draw_inputs(r, difficulty), lambda v: _judge(v, template, wrt)
     )
     answer = float(named_nodes(loss)[wrt].grad)
-    check_derivative(lambda v: _build(v, template).item(), values, wrt, (), answer)
+    check_derivative(lambda v: _loss_value(v, template), values, wrt, (), answer)
     notes = {template.fan_out: _fan_out_note(template, paths)}
     return Exercise(
         generator="chain-rule-graph",

@@ -142,6 +142,10 @@ def draw(
     """
     if difficulty is Difficulty.HAND:
         steps = _grid_steps(low, high, nonzero)
+        if not shape:
+            # One value: the same integer from the same stream, without the size (for
+            # which NumPy's integers calls np.prod, two thirds of the cost of the call).
+            return steps[rng.integers(len(steps))] * GRID
         # What rng.choice(steps, size=shape) draws, without its overhead (a third of the
         # time of an mlp-backward exercise): the same integers from the same stream.
         return steps[rng.integers(0, len(steps), size=shape)] * GRID
@@ -154,6 +158,19 @@ def draw(
 
 
 Wanted = tuple[tuple[str, tuple[int, ...], float, float, bool], ...]
+
+
+def draws(rng: np.random.Generator, difficulty: Difficulty, *wanted: tuple[Any, ...]) -> list[Any]:
+    """draw(rng, difficulty, shape, low, high, nonzero) for each (shape, low, high,
+    nonzero) of `wanted`, in that order, as draw gives them (a hand-drawn scalar is a
+    NumPy float, a calculator one a 0-d array), from one call to `rng` (draw_all): for
+    generators that draw several values in a row, a call to NumPy's generator costs more
+    than the values it draws."""
+    plan = draw_plan(tuple((str(i), *each) for i, each in enumerate(wanted)))
+    drawn = list(plan.draw(rng, difficulty).values())
+    if difficulty is Difficulty.HAND:
+        return [value[()] if value.ndim == 0 else value for value in drawn]
+    return drawn
 
 
 def draw_all(
@@ -282,6 +299,27 @@ def central_difference(
     return (shifted(step) - shifted(-step)) / (2.0 * step)
 
 
+def plain_activation(name: str, v: Any, slope: float | None = None) -> Any:
+    """Activation `name` of `v` in plain NumPy (math.erf for gelu), for a forward pass
+    that shares no engine code: central-difference checks evaluate their function so."""
+    if name == "identity":
+        return v
+    if name == "relu":
+        return np.maximum(v, 0.0)
+    if name == "leaky_relu":
+        return np.where(v > 0, v, (0.01 if slope is None else slope) * v)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-v))
+    if name == "tanh":
+        return np.tanh(v)
+    if name == "softplus":
+        return np.logaddexp(0.0, v)
+    if name == "gelu":
+        cdf = [0.5 * (1.0 + math.erf(x / math.sqrt(2.0))) for x in np.ravel(v).tolist()]
+        return v * np.reshape(cdf, np.shape(v))
+    raise ValueError(f"no activation called {name!r}")
+
+
 def check_derivative(
     f: Callable[[dict[str, np.ndarray]], float],
     inputs: Mapping[str, Any],
@@ -381,21 +419,25 @@ def slips_apart(slips: Mapping[str, Any], answer: Any) -> dict[str, Any]:
 # -- text -------------------------------------------------------------------------------
 
 
-# Texts fmt made already: an exercise shows each number several times (an input in the
-# question, again in the solution and the steps), and by hand most numbers are the same
-# few multiples of 0.5.
-_FORMATTED: dict[tuple[float, int], str] = {}
+# Texts fmt made already, by number of figures, then by number: an exercise shows each
+# number several times (an input in the question, again in the solution and the steps),
+# and by hand most numbers are the same few multiples of 0.5.
+_FORMATTED: dict[int, dict[float, str]] = {}
 _FORMATTED_MAX = 4096
 
 
 def fmt(x: float, digits: int = 4) -> str:
     """A number for display: integers plainly, others to `digits` significant figures."""
-    key = (float(x), digits)
-    text = _FORMATTED.get(key)
+    texts = _FORMATTED.get(digits)
+    if texts is None:
+        texts = _FORMATTED[digits] = {}
+    if type(x) is not float:
+        x = float(x)
+    text = texts.get(x)
     if text is None:
-        if len(_FORMATTED) >= _FORMATTED_MAX:
-            _FORMATTED.clear()
-        text = _FORMATTED[key] = _number_text(*key)
+        if len(texts) >= _FORMATTED_MAX:
+            texts.clear()
+        text = texts[x] = _number_text(x, digits)
     return text
 
 
@@ -438,8 +480,8 @@ def _fmt_nested(items: list[Any], digits: int) -> str:
     # An array's tolist() nests evenly: when one item is a list, every item is.
     if items and isinstance(items[0], list):
         return "[" + ", ".join([_fmt_nested(item, digits) for item in items]) + "]"
-    known = _FORMATTED  # fmt's own texts, looked up here without a call for each number
-    return "[" + ", ".join([known.get((x, digits)) or fmt(x, digits) for x in items]) + "]"
+    known = _FORMATTED.get(digits) or {}  # fmt's texts, read without a call for each number
+    return "[" + ", ".join([known.get(x) or fmt(x, digits) for x in items]) + "]"
 
 
 def fmt_count(n: int) -> str:

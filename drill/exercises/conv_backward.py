@@ -132,18 +132,35 @@ def _answer_and_output(
 
 
 def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
-    """L in plain NumPy, for the central-difference check: no engine code shared."""
-    k, s, p = setup.kernel, setup.stride, setup.padding
-    x = np.pad(np.asarray(inputs["x"]), ((0, 0), (p, p), (p, p)))
-    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))[:, ::s, ::s]
-    y = np.einsum("ocuv,cijuv->oij", inputs["W"], windows)
-    return float((y * inputs["G"]).sum())
+    """L in plain NumPy, for the central-difference check: no engine code shared. y sums
+    over the kernel's offsets: at offset (u, v), W[:, :, u, v] meets the input entries
+    x[c, i·s + u, j·s + v] of every output position (i, j) at once."""
+    k, s, m = setup.kernel, setup.stride, setup.out_size
+    x, W = _padded(inputs["x"], setup.padding), np.asarray(inputs["W"])
+    span = s * (m - 1) + 1  # the rows (and columns) an offset's entries spread over
+    y = sum(
+        W[:, :, u, v] @ x[:, u : u + span : s, v : v + span : s].reshape(x.shape[0], m * m)
+        for u in range(k)
+        for v in range(k)
+    )
+    return float((y.reshape(-1, m, m) * inputs["G"]).sum())
+
+
+def _padded(x: Any, padding: int) -> np.ndarray:
+    """x (C, H, W) with `padding` zeros on every side of each channel (np.pad's zeros)."""
+    x = np.asarray(x)
+    if not padding:
+        return x
+    channels, height, width = x.shape
+    padded = np.zeros((channels, height + 2 * padding, width + 2 * padding))
+    padded[:, padding : padding + height, padding : padding + width] = x
+    return padded
 
 
 def _terms(inputs: dict[str, Any], setup: Setup) -> list[tuple[str, float, float]]:
     """The products the asked gradient sums: (label, G entry, other factor)."""
     s, p, m = setup.stride, setup.padding, setup.out_size
-    x = np.pad(np.asarray(inputs["x"]), ((0, 0), (p, p), (p, p)))
+    x = _padded(inputs["x"], p)
     G, W = np.asarray(inputs["G"]), np.asarray(inputs["W"])
     terms = []
     if setup.wrt == "W":

@@ -25,13 +25,16 @@ import numpy as np
 
 from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
+    MAX_TRIES,
     choose,
+    extras_wanted,
     fmt,
     fmt_array,
     pick,
     resample,
     useful_values,
 )
+from drill.exercises.screening import first_accepted_choice
 from drill.exercises.slips import telling_slips
 
 PARAMS_BY_NAME: dict[str, dict[str, tuple[Any, ...]]] = {
@@ -216,7 +219,7 @@ class Sampler:
         before = stages.get("top-k", p)
         cumulative = np.cumsum(np.sort(before[before > 0])[::-1])
         return bool(
-            np.all(np.abs(cumulative - self.top_p) >= MIN_GAP * 2)
+            (np.abs(cumulative - self.top_p) >= MIN_GAP * 2).all()
             and cumulative[0] < self.top_p  # top-p keeps at least two tokens
             and np.count_nonzero(stages["top-p"]) < np.count_nonzero(before)  # and drops one
         )
@@ -225,13 +228,12 @@ class Sampler:
 def _hand_probabilities(rng: np.random.Generator) -> np.ndarray:
     """4 or 5 distinct multiples of 0.05 that add up to 1, in random order."""
     size = pick(rng, (4, 5))
-
-    def draw_once(r: np.random.Generator) -> np.ndarray:
-        # 1 to 10 without repeats: what choice(np.arange(1, 11), …) draws, from the same
-        # stream, at two thirds of its cost (a draw in 30 or so is kept).
-        return r.choice(10, size=size, replace=False) + 1
-
-    twentieths = resample(rng, draw_once, lambda v: sum(v.tolist()) == 20)
+    # 1 to 10 without repeats, drawn until they add up to 20 (a draw in 30 or so): what
+    # resample of choice(np.arange(1, 11), …) draws, from the same stream, the draws
+    # judged a block at a time.
+    twentieths = 1 + first_accepted_choice(
+        rng, 10, size, lambda draws: (draws + 1).sum(axis=1) == 20, MAX_TRIES
+    )
     return twentieths / 20.0
 
 
@@ -290,7 +292,11 @@ def sampling(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         asked={"value": "probabilities"},
         answer=answer.tolist(),
         solution=_sampling_solution(base, logits, sampler, stages),
-        slips=telling_slips(_sampling_slips(base, sampler, answer), answer.tolist()),
+        slips=(
+            telling_slips(_sampling_slips(base, sampler, answer), answer.tolist())
+            if extras_wanted()
+            else {}
+        ),
     )
 
 

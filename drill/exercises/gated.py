@@ -204,7 +204,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     hand = difficulty is Difficulty.HAND
 
     def judge(inputs: dict) -> tuple[bool, tuple[Tensor, float] | None]:
-        if hand and np.any(np.abs(_pre_activations(inputs)) > HAND_LIMIT):
+        if hand and (np.abs(_pre_activations(inputs)) > HAND_LIMIT).any():
             return False, None
         loss, answer = _answer(inputs, setup)
         return abs(answer) >= SMALLEST_ANSWER, (loss, answer)

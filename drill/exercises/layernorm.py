@@ -32,6 +32,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    draws,
     extras_wanted,
     format_index,
     guided_steps,
@@ -90,12 +91,10 @@ def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup)
         x = resample(
             rng, lambda r: draw(r, difficulty, (D,), -3.0, 3.0), lambda v: v.var() >= MIN_VARIANCE
         )
-    return {
-        "x": x,
-        "gamma": draw(rng, difficulty, (D,), 0.5, 2.0, nonzero=True),
-        "beta": draw(rng, difficulty, (D,), -1.0, 1.0),
-        "g": draw(rng, difficulty, (D,), -2.0, 2.0),
-    }
+    gamma, beta, g = draws(
+        rng, difficulty, ((D,), 0.5, 2.0, True), ((D,), -1.0, 1.0, False), ((D,), -2.0, 2.0, False)
+    )
+    return {"x": x, "gamma": gamma, "beta": beta, "g": g}
 
 
 def _build(
@@ -193,7 +192,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         rng, lambda r: _draw_inputs(r, difficulty, setup), lambda v: _judged(_answer(v, setup))
     )
     check_derivative(lambda v: _loss_value(v, setup), inputs, setup.wrt, setup.index, answer)
-    notes = statistic_notes(loss) if setup.wrt == "x" else {}
+    notes = statistic_notes(loss, after_backward=True) if setup.wrt == "x" else {}
     wrt = DISPLAY[setup.wrt]
     solution = worked_solution(loss, wrt, setup.index, answer, notes)
     return Exercise(

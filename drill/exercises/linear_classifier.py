@@ -25,7 +25,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     distinct_slips,
-    draw,
+    draws,
     extras_wanted,
     fmt_array,
     format_index,
@@ -90,12 +90,22 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     c, d = setup.classes, setup.features
-    x = draw(rng, difficulty, (d,), -2.0, 2.0, nonzero=True)
     if setup.model == "logistic":
-        w = draw(rng, difficulty, (d,), -1.5, 1.5, nonzero=True)
-        return {"x": x, "w": w, "b": draw(rng, difficulty, (), -1.0, 1.0), "y": rng.integers(2)}
-    W = draw(rng, difficulty, (c, d), -1.0, 1.0, nonzero=True)
-    b = draw(rng, difficulty, (c,), -1.0, 1.0)
+        x, w, b = draws(
+            rng,
+            difficulty,
+            ((d,), -2.0, 2.0, True),
+            ((d,), -1.5, 1.5, True),
+            ((), -1.0, 1.0, False),
+        )
+        return {"x": x, "w": w, "b": b, "y": rng.integers(2)}
+    x, W, b = draws(
+        rng,
+        difficulty,
+        ((d,), -2.0, 2.0, True),
+        ((c, d), -1.0, 1.0, True),
+        ((c,), -1.0, 1.0, False),
+    )
     return {"x": x, "W": W, "b": b, "y": one_hot(c, int(rng.integers(c)))}
 
 

@@ -246,7 +246,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         root, answer = _answer(inputs, setup)
         v = named_nodes(root)
         if hand and (
-            np.any(np.abs(v["z"].value) > HAND_LIMIT) or np.any(np.abs(v["c"].value) > HAND_LIMIT)
+            (np.abs(v["z"].value) > HAND_LIMIT).any() or (np.abs(v["c"].value) > HAND_LIMIT).any()
         ):
             return False, (root, answer)
         return abs(answer) >= SMALLEST_ANSWER, (root, answer)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drill.engine import Tensor
+from drill.engine import Tensor, topological_order
 from drill.exercises.common import GRID, fmt_array, named_nodes
 
 
@@ -33,14 +33,18 @@ def _share(nodes: dict[str, Tensor], statistic: str, node: str) -> np.ndarray:
     return nodes[node].grad.copy()
 
 
-def statistic_notes(loss: Tensor) -> dict[str, str]:
+def statistic_notes(loss: Tensor, after_backward: bool = False) -> dict[str, str]:
     """Under d and under x: the direct share and the share through the statistic.
 
-    Two passes of `loss` in all, where a share_through each took two: the gradients
-    needed are read after the first, both shares come from the statistics' own (small)
-    passes, and the last leaves every gradient as a plain backward pass would."""
-    loss.backward()
+    One pass of `loss` in all (none when `after_backward`: its gradients are those of a
+    pass already), where a share_through each took two: the gradients needed are read
+    after it, both shares come from the statistics' own (small) passes, which give the
+    nodes below them new gradient arrays, and then every node gets back the one the
+    pass of `loss` left it, as a plain backward pass would leave them."""
+    if not after_backward:
+        loss.backward()
     nodes = named_nodes(loss)
+    left = [(node, node.grad) for node in topological_order(loss)]
     pairs = (("d", "σ²", "∂L/∂x̂ / s"), ("x", "μ", "∂L/∂d"))
     totals = {node: nodes[node].grad.copy() for node, _, _ in pairs}
     seeds = {statistic: nodes[statistic].grad.copy() for _, statistic, _ in pairs}
@@ -53,5 +57,6 @@ def statistic_notes(loss: Tensor) -> dict[str, str]:
             f"{node} reaches L directly and through {statistic}: "
             f"{direct} = {fmt_array(alone)}, plus via {statistic} {fmt_array(through)}"
         )
-    loss.backward()
+    for node, grad in left:
+        node.grad = grad
     return notes

@@ -25,6 +25,7 @@ from drill.exercises.common import (
     choose,
     distinct_slips,
     draw,
+    draws,
     fmt,
     forward_lines,
     input_lines,
@@ -92,17 +93,20 @@ def _draw_values(rng: np.random.Generator, difficulty: Difficulty, decay: float)
     floor = 0.25 if difficulty is Difficulty.HAND else 0.05
 
     def draw_once(r: np.random.Generator) -> dict[str, np.ndarray]:
-        return {
-            "w": draw(r, difficulty, (size,), nonzero=True),
-            "x": draw(r, difficulty, (size,), nonzero=True),
-            "y": draw(r, difficulty),
-        }
+        w, x, y = draws(
+            r,
+            difficulty,
+            ((size,), -2.0, 2.0, True),
+            ((size,), -2.0, 2.0, True),
+            ((), -2.0, 2.0, False),
+        )
+        return {"w": w, "x": x, "y": y}
 
     def judge(values: dict[str, np.ndarray]) -> tuple[bool, tuple[Tensor, np.ndarray]]:
         loss, w = regression_loss(values, decay)
         loss.backward()
         grad = w.grad.copy()
-        return bool(np.all(np.abs(grad) >= floor)), (loss, grad)
+        return bool((np.abs(grad) >= floor).all()), (loss, grad)
 
     values, (loss, grad) = resample_keeping(rng, draw_once, judge)
     return Drawn(values, loss, grad)

@@ -34,7 +34,7 @@ from drill.exercises.common import (
     asked_gradient,
     check_derivative,
     choose,
-    draw,
+    draws,
     fmt,
     input_lines,
     json_inputs,
@@ -209,10 +209,8 @@ def infonce_loss(rng: np.random.Generator, difficulty: Difficulty, **params: Any
     index = random_index(rng, (d,))
 
     def draw_inputs(r: np.random.Generator) -> dict[str, np.ndarray]:
-        return {
-            "q": draw(r, difficulty, (d,), -1.0, 1.0, nonzero=True),
-            "K": draw(r, difficulty, (n, d), -1.0, 1.0, nonzero=True),
-        }
+        q, K = draws(r, difficulty, ((d,), -1.0, 1.0, True), ((n, d), -1.0, 1.0, True))
+        return {"q": q, "K": K}
 
     def teaches(v: dict) -> tuple[bool, tuple[Tensor, float]]:
         """An answer away from 0, and a positive that weighs in its own denominator; with

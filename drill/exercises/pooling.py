@@ -92,10 +92,16 @@ def _pool(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, Tensor, Tensor]
 
 
 def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
-    """L in plain NumPy, for the central-difference check: no engine code shared."""
-    k, s = setup.window, setup.stride
-    windows = np.lib.stride_tricks.sliding_window_view(np.asarray(inputs["x"]), (k, k))
-    y = windows[::s, ::s].max(axis=(-2, -1))
+    """L in plain NumPy, for the central-difference check: no engine code shared. Each
+    window's largest entry, taken offset by offset: at (u, v) every window (i, j) meets
+    x[i·s + u, j·s + v]."""
+    k, s, m = setup.window, setup.stride, setup.out_size
+    x = np.asarray(inputs["x"])
+    span = s * (m - 1) + 1  # the rows (and columns) an offset's entries spread over
+    y = x[:span:s, :span:s]
+    for u in range(k):
+        for v in range(k):
+            y = np.maximum(y, x[u : u + span : s, v : v + span : s])
     return float((y * inputs["G"]).sum())
 
 
@@ -106,13 +112,14 @@ def _winners(inputs: dict[str, Any], setup: Setup) -> dict[tuple[int, int], tupl
     for i in range(setup.out_size):
         for j in range(setup.out_size):
             patch = x[i * s : i * s + k, j * s : j * s + k]
-            r, c = np.unravel_index(int(np.argmax(patch)), patch.shape)
-            winners[(i, j)] = (i * s + int(r), j * s + int(c))
+            r, c = divmod(int(patch.argmax()), patch.shape[1])  # np.unravel_index, in 2-D
+            winners[(i, j)] = (i * s + r, j * s + c)
     return winners
 
 
-def _choose_index(rng: np.random.Generator, inputs: dict, setup: Setup) -> tuple[int, int]:
-    winners = _winners(inputs, setup)
+def _choose_index(
+    rng: np.random.Generator, winners: dict[tuple[int, int], tuple[int, int]], setup: Setup
+) -> tuple[int, int]:
     won = sorted(set(winners.values()))
     if rng.random() < NOT_A_MAX:
         lost = [
@@ -147,9 +154,16 @@ def _slips(inputs: dict[str, Any], setup: Setup, index, answer: float) -> dict[s
     return slips_apart(slips, answer)
 
 
-def _solution(inputs: dict[str, Any], setup: Setup, index, answer: float) -> list[str]:
-    _, y, _ = _pool(inputs, setup)
-    winners = _winners(inputs, setup)
+def _solution(
+    inputs: dict[str, Any],
+    setup: Setup,
+    index,
+    answer: float,
+    y: Tensor,
+    winners: dict[tuple[int, int], tuple[int, int]],
+) -> list[str]:
+    """The worked solution, from the pooled output `y` of the answer's graph and each
+    window's winner (both as the generator worked them out)."""
     G = np.asarray(inputs["G"])
     r, c = index
     lines = [f"Forward pass: y = {fmt_array(y.value)}", "Largest entry of each window:"]
@@ -211,8 +225,9 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
 
     accept = shared_winner if overlap else (lambda inputs: True)
     inputs = resample(rng, lambda r: _draw_inputs(r, difficulty, setup), accept)
-    index = _choose_index(rng, inputs, setup)
-    loss, _, x = _pool(inputs, setup)
+    winners = _winners(inputs, setup)
+    index = _choose_index(rng, winners, setup)
+    loss, y, x = _pool(inputs, setup)
     loss.backward()
     answer = float(x.grad[index]) + 0.0
     check_derivative(lambda v: _loss_value(v, setup), inputs, "x", index, answer)
@@ -231,6 +246,6 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
         inputs=json_inputs(inputs),
         asked=asked_derivative("x", index),
         answer=answer,
-        solution=_solution(inputs, setup, index, answer),
+        solution=_solution(inputs, setup, index, answer, y, winners),
         slips=_slips(inputs, setup, index, answer) if extras_wanted() else {},
     )

@@ -30,6 +30,7 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     draw,
+    draws,
     extras_wanted,
     fmt_array,
     format_index,
@@ -90,11 +91,8 @@ def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup)
             lambda r: draw(r, difficulty, (D,), -3.0, 3.0),
             lambda v: np.mean(v**2) >= MIN_MEAN_SQUARE,
         )
-    return {
-        "x": x,
-        "gamma": draw(rng, difficulty, (D,), 0.5, 2.0, nonzero=True),
-        "g": draw(rng, difficulty, (D,), -2.0, 2.0),
-    }
+    gamma, g = draws(rng, difficulty, ((D,), 0.5, 2.0, True), ((D,), -2.0, 2.0, False))
+    return {"x": x, "gamma": gamma, "g": g}
 
 
 def _build(inputs: dict[str, Any], setup: Setup, frozen: bool = False) -> Tensor:

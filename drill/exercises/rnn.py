@@ -102,8 +102,10 @@ def _build(inputs: dict[str, Any], setup: Setup, untied: bool = False) -> Tensor
     U.backward_note = "∂L/∂a2 x2ᵀ + ∂L/∂a1 x1ᵀ"
     b.backward_note = "∂L/∂a2 + ∂L/∂a1"
     h0.backward_note = "Wᵀ ∂L/∂a1"
-    first = {name: Tensor(leaves[name].value, name=f"{name}@1") for name in SHARED}
-    W1, U1, b1 = (first[name] for name in SHARED) if untied else (W, U, b)
+    if untied:
+        W1, U1, b1 = (Tensor(leaves[name].value, name=f"{name}@1") for name in SHARED)
+    else:
+        W1, U1, b1 = W, U, b
     a1 = (W1 @ h0 + U1 @ leaves["x1"] + b1).named(
         "a1", forward="W h0 + U x1 + b", backward="∂L/∂h1 ⊙ (1 − h1²)"
     )
@@ -209,7 +211,7 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     hand = difficulty is Difficulty.HAND
 
     def judge(inputs: dict) -> tuple[bool, Any]:
-        if hand and np.any(np.abs(_pre_activations(inputs)) > HAND_LIMIT):
+        if hand and (np.abs(_pre_activations(inputs)) > HAND_LIMIT).any():
             return False, None
         built = _answer_and_shares(inputs, setup)
         shares = built[2]

@@ -25,6 +25,7 @@ from drill.exercises.base import Difficulty, Exercise
 from drill.exercises.common import (
     choose,
     draw,
+    draws,
     extras_wanted,
     fmt,
     fmt_array,
@@ -221,15 +222,16 @@ def generate(rng: np.random.Generator, difficulty: Difficulty, **params: Any) ->
     setup = _choose_setup(rng, difficulty, params)
 
     def draw_inputs(r: np.random.Generator) -> dict:
-        values = {"q": draw(r, difficulty, (setup.d,), -2.0, 2.0)}
+        vector = ((setup.d,), -2.0, 2.0, False)
         if setup.asked == "score":
-            values["k"] = draw(r, difficulty, (setup.d,), -2.0, 2.0)
-        return values
+            q, k = draws(r, difficulty, vector, vector)
+            return {"q": q, "k": k}
+        return {"q": draw(r, difficulty, *vector)}
 
     def acceptable(values: dict) -> bool:
         # Each pair must move: a pair of zeros turns into zeros whatever the angle.
         pairs = np.asarray(values["q"]).reshape(-1, 2)
-        if not np.all(np.abs(pairs).sum(axis=1) > 0):
+        if not (np.abs(pairs).sum(axis=1) > 0).all():
             return False
         return setup.asked == "rotated" or abs(_answer(values, setup)) >= SMALLEST_SCORE
 

@@ -21,6 +21,7 @@ import numpy as np
 from drill.exercises.base import Difficulty, Exercise, Tolerance
 from drill.exercises.common import (
     choose,
+    extras_wanted,
     fmt,
     fmt_array,
     pick,
@@ -54,7 +55,7 @@ def _well_posed(
     """Every point clearly nearest one centroid, no cluster empty, centroid `asked` moves."""
     d = squared_distances(points, centroids)
     nearest_two = np.sort(d, axis=1)[:, :2]
-    if np.any(nearest_two[:, 1] - nearest_two[:, 0] < margin):
+    if (nearest_two[:, 1] - nearest_two[:, 0] < margin).any():
         return False
     if len(set(d.argmin(axis=1).tolist())) < len(centroids):
         return False
@@ -86,31 +87,34 @@ def kmeans_step(rng: np.random.Generator, difficulty: Difficulty, **params: Any)
         lambda c: _well_posed(*c, j, 1.0 if hand else 0.5, 0.5 if hand else 0.1),
     )
     assignment, new = lloyd_step(points, centroids)
+    slips: dict[str, Any] = {}
     if asked == "centroid":
         answer: Any = new[j].tolist()
         asked_json: dict[str, Any] = {"value": "centroid", "index": [j]}
-        manhattan = np.abs(points[:, None, :] - centroids[None, :, :]).sum(axis=2).argmin(1)
-        slips: dict[str, Any] = {
-            "centroid not moved": centroids[j],
-            "mean of all the points": points.mean(axis=0),
-        }
-        if np.any(manhattan == j):
-            slips["points assigned by |Δx| + |Δy| distance"] = points[manhattan == j].mean(0)
-        slips = telling_slips(slips, answer)
+        if extras_wanted():
+            manhattan = np.abs(points[:, None, :] - centroids[None, :, :]).sum(axis=2).argmin(1)
+            slips = {
+                "centroid not moved": centroids[j],
+                "mean of all the points": points.mean(axis=0),
+            }
+            if (manhattan == j).any():
+                slips["points assigned by |Δx| + |Δy| distance"] = points[manhattan == j].mean(0)
+            slips = telling_slips(slips, answer)
     else:
         answer = float(((points - new[assignment]) ** 2).sum())
         asked_json = {"value": "inertia"}
-        distances = np.sqrt(((points - new[assignment]) ** 2).sum(axis=1))
-        slips = telling_slips(
-            {
-                "distances to the old centroids": float(
-                    ((points - centroids[assignment]) ** 2).sum()
-                ),
-                "distances not squared": float(distances.sum()),
-                "mean instead of sum": answer / n,
-            },
-            answer,
-        )
+        if extras_wanted():
+            distances = np.sqrt(((points - new[assignment]) ** 2).sum(axis=1))
+            slips = telling_slips(
+                {
+                    "distances to the old centroids": float(
+                        ((points - centroids[assignment]) ** 2).sum()
+                    ),
+                    "distances not squared": float(distances.sum()),
+                    "mean instead of sum": answer / n,
+                },
+                answer,
+            )
     return Exercise(
         generator="kmeans-step",
         seed=0,
@@ -285,7 +289,7 @@ def _singular_values(rng: np.random.Generator, hand: bool, size: int) -> np.ndar
     return resample(
         rng,
         lambda r: np.round(np.sort(r.uniform(0.1, 20.0, size=size))[::-1], 2),
-        lambda s: bool(np.all(np.diff(s) < 0)),
+        lambda s: bool((np.diff(s) < 0).all()),
     )
 
 
@@ -344,7 +348,7 @@ def _components_needed(rng: np.random.Generator, hand: bool):
 
     def clear(s: np.ndarray) -> bool:
         shares = np.cumsum(s**2) / (s**2).sum()
-        return bool(np.all(np.abs(shares - threshold) >= 0.005)) and shares[-2] > threshold
+        return bool((np.abs(shares - threshold) >= 0.005).all()) and shares[-2] > threshold
 
     s = resample(rng, lambda r: _singular_values(r, hand, size), clear)
     squares = s**2

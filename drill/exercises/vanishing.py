@@ -27,12 +27,11 @@ from drill.exercises.common import (
     check_derivative,
     choose,
     distinct_slips,
-    draw,
+    draws,
     extras_wanted,
     fmt,
     fmt_array,
     json_inputs,
-    local_derivative,
     named_nodes,
     useful_values,
     worked_solution,
@@ -91,11 +90,10 @@ def _choose_setup(rng: np.random.Generator, difficulty: Difficulty, params: dict
 
 def _draw_inputs(rng: np.random.Generator, difficulty: Difficulty, setup: Setup) -> dict:
     k = setup.layers
-    inputs = {
-        "h0": draw(rng, difficulty, (), -1.0, 1.0, nonzero=True),
-        "w": draw(rng, difficulty, (k,), -2.0, 2.0, nonzero=True),
-        "b": draw(rng, difficulty, (k,), -1.0, 1.0),
-    }
+    h0, w, b = draws(
+        rng, difficulty, ((), -1.0, 1.0, True), ((k,), -2.0, 2.0, True), ((k,), -1.0, 1.0, False)
+    )
+    inputs = {"h0": h0, "w": w, "b": b}
     if setup.asked == "w1":
         # A target the output can approach: 0 or 1 for σ, −1 or 1 for tanh.
         low = 0.0 if setup.activation == "sigmoid" else -1.0
@@ -137,7 +135,7 @@ def _judge(inputs: dict[str, Any], setup: Setup) -> tuple[bool, tuple[Tensor, li
     root = _build(inputs, setup)
     slopes = _derivatives(root, setup)
     factors = np.asarray(inputs["w"], dtype=np.float64) * np.asarray(slopes)
-    return bool(np.all(np.abs(factors) <= MAX_FACTOR)), (root, slopes)
+    return bool((np.abs(factors) <= MAX_FACTOR).all()), (root, slopes)
 
 
 def _loss_value(inputs: dict[str, Any], setup: Setup) -> float:
@@ -156,9 +154,16 @@ def _answer(inputs: dict[str, Any], setup: Setup) -> tuple[Tensor, float]:
 
 
 def _derivatives(root: Tensor, setup: Setup) -> list[float]:
-    """f′(zᵢ) for each layer, from the engine."""
-    nodes, f = named_nodes(root), activation_function(setup.activation)
-    return [float(local_derivative(f, nodes[f"z{i}"].value)) for i in range(1, setup.layers + 1)]
+    """f′(zᵢ) for each layer, from the engine's own outputs hᵢ = f(zᵢ): as the engine's
+    σ and tanh work out their local derivatives, σ(z)(1 − σ(z)) and 1 − tanh(z)², the
+    same operations on the same values (a backward pass through f for each layer, which
+    `local_derivative` would run, gives those numbers times 1)."""
+    nodes = named_nodes(root)
+    outputs = [nodes[f"h{i}"].value for i in range(1, setup.layers + 1)]
+    if setup.activation == "sigmoid":
+        return [float(h * (1.0 - h)) for h in outputs]
+    # tanh gave a NumPy scalar (the node holds it as a 0-d array): the same scalar again.
+    return [float(1.0 - h[()] ** 2) for h in outputs]
 
 
 def _solution(
