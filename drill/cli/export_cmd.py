@@ -16,7 +16,7 @@ from drill.errors import DrillError
 from drill.exchange.export import (
     DEFAULT_INSTANCES,
     Format,
-    fewer_collections,
+    collector_off,
     format_for,
     render,
     total_steps,
@@ -63,7 +63,7 @@ def export(
     extra: DecksOption = None,
 ) -> None:
     """Export decks to Anki (.apkg), Anki-style CSV/TSV, a Markdown study sheet, or JSON."""
-    with fewer_collections():  # a deck's cards hold no cycles: see fewer_collections
+    with collector_off():  # a deck's cards hold no cycles: see collector_off
         chosen = _chosen_decks(decks or [], extra)
     fmt = fmt or _format_of(output)
     if output == STDOUT and fmt.binary:

@@ -28,12 +28,6 @@ if TYPE_CHECKING:
 
 DEFAULT_INSTANCES = 5
 
-# The cyclic garbage collector is off while an export loads its decks and renders.
-# Exercises' graphs and notes are made and dropped by the hundred thousand and hold no
-# cycles, so reference counting frees them; the collector's passes went over the notes
-# and exercises kept for the package (some 60,000 objects) again and again and found
-# next to nothing (a few hundred objects in a 20,000-card export, most of them from imports).
-
 
 class Format(StrEnum):
     APKG = "apkg"
@@ -90,18 +84,20 @@ def render(
     timestamp: float | None = None,
 ) -> Rendered:
     """The content of an export of `decks` in `fmt`. `tick` is called once per entry."""
-    with fewer_collections():
+    with collector_off():
         return _render(decks, fmt, instances, seed, difficulty, make, tick, timestamp)
 
 
 @contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Inside, the cyclic garbage collector does not run: an export's objects hold no
-    cycles (see above), and its passes cost some 40 ms of a 20,000-card export for
-    nothing. `drill export` loads the decks inside it too. Leaving turns the collector
-    back on (if it was) with every object that exists then counted as old, as objects
-    that lived through the export are, so that its first pass does not go over all of
-    them at once as new."""
+def collector_off() -> Iterator[None]:
+    """Inside, the cyclic garbage collector does not run. Exercises' graphs and notes are
+    made and dropped by the hundred thousand and hold no cycles, so reference counting
+    frees them; the collector's passes went over the notes and exercises kept for the
+    package (some 60,000 objects) again and again and found next to nothing: some 40 ms
+    of a 20,000-card export. `drill export` loads the decks inside it too. Leaving turns
+    the collector back on (if it was) with every object that exists then counted as old,
+    as objects that lived through the export are, so that its first pass does not go over
+    all of them at once as new."""
     enabled = gc.isenabled()
     gc.disable()
     try:
